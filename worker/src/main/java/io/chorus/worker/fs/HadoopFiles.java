@@ -1,0 +1,172 @@
+package io.chorus.worker.fs;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.UUID;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.Options;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
+
+/**
+ * Every file Chorus reads or writes goes through the Hadoop FileSystem API, so a run directory or a
+ * data directory can be {@code file://}, {@code hdfs://} or {@code s3a://} alike.
+ *
+ * <p>Atomic replacement differs per file system, and this class is the one place that knows how:
+ * <ul>
+ *   <li>local: POSIX {@code rename(2)} through {@link Files#move} with {@code ATOMIC_MOVE};</li>
+ *   <li>HDFS and other file systems with an {@code AbstractFileSystem}: {@link FileContext#rename} with
+ *       {@code OVERWRITE}, atomic in the NameNode;</li>
+ *   <li>object stores (s3a, gs, abfs): a rename is a copy, but an object written by a single PUT
+ *       becomes visible whole on close, so the target is written directly.</li>
+ * </ul>
+ * The local file system is used raw: no {@code .crc} side files beside each snapshot.
+ */
+public final class HadoopFiles {
+    private static final java.util.Set<String> OBJECT_STORES = java.util.Set.of("s3a", "s3", "gs", "abfs", "abfss", "wasb", "wasbs", "oss");
+
+    private HadoopFiles() {
+    }
+
+    /** A plain local path or any URI Hadoop understands. */
+    public static Path path(String uriOrPath) {
+        return new Path(uriOrPath);
+    }
+
+    /** The file system of {@code p}; for local paths the raw one (no checksum side files). */
+    public static FileSystem fileSystem(Path p, Configuration conf) throws IOException {
+        FileSystem fs = p.getFileSystem(conf);
+        if (fs instanceof LocalFileSystem local) {
+            return local.getRawFileSystem();
+        }
+        return fs;
+    }
+
+    /** {@code p} made absolute and qualified with its scheme, e.g. {@code file:/home/x/runs/a}. */
+    public static Path qualify(Path p, Configuration conf) throws IOException {
+        return fileSystem(p, conf).makeQualified(p);
+    }
+
+    /** Writes {@code bytes} so that readers see either the old {@code target} or the new one, never a mix. */
+    public static void writeAtomically(FileSystem fs, Path target, byte[] bytes) throws IOException {
+        if (isObjectStore(fs)) {
+            try (OutputStream out = fs.create(target, true)) {
+                out.write(bytes);
+            }
+            return;
+        }
+        Path tmp = temporarySibling(target);
+        try (OutputStream out = fs.create(tmp, false)) {
+            out.write(bytes);
+        }
+        try {
+            replace(fs, tmp, target);
+        } catch (IOException | RuntimeException e) {
+            fs.delete(tmp, false);
+            throw e;
+        }
+    }
+
+    /**
+     * Moves {@code source} onto {@code target}, replacing it atomically where the file system can
+     * (see the class comment). {@code source} must be on the same file system.
+     */
+    public static void replace(FileSystem fs, Path source, Path target) throws IOException {
+        if (fs instanceof RawLocalFileSystem raw) {
+            Files.move(raw.pathToFile(source).toPath(), raw.pathToFile(target).toPath(),
+                    StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return;
+        }
+        if (!fs.exists(target)) {
+            if (!fs.rename(source, target)) {
+                throw new IOException("could not rename " + source + " to " + target);
+            }
+            return;
+        }
+        FileContext fc = FileContext.getFileContext(fs.getUri(), fs.getConf());
+        fc.rename(source, target, Options.Rename.OVERWRITE);
+    }
+
+    /** Renames {@code source} to a {@code target} that must not exist yet; fails loudly otherwise. */
+    public static void renameNew(FileSystem fs, Path source, Path target) throws IOException {
+        if (fs.exists(target)) {
+            throw new IOException("refusing to replace existing " + target);
+        }
+        if (fs instanceof RawLocalFileSystem raw) {
+            Files.move(raw.pathToFile(source).toPath(), raw.pathToFile(target).toPath(), StandardCopyOption.ATOMIC_MOVE);
+            return;
+        }
+        if (!fs.rename(source, target)) {
+            throw new IOException("could not rename " + source + " to " + target);
+        }
+    }
+
+    /** {@code out} with {@code close()} reduced to {@code flush()}, for writers that close what they are given. */
+    public static OutputStream closeShield(OutputStream out) {
+        return new java.io.FilterOutputStream(out) {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                out.write(b, off, len);
+            }
+
+            @Override
+            public void close() throws IOException {
+                out.flush();
+            }
+        };
+    }
+
+    /** A name beside {@code target} that no other writer (thread, task attempt, process) uses. */
+    public static Path temporarySibling(Path target) {
+        return new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
+    }
+
+    /** Whole file as bytes; a clear error if it is missing. */
+    public static byte[] readAll(FileSystem fs, Path p) throws IOException {
+        if (!fs.exists(p)) {
+            throw new FileNotFoundException("no such file: " + p);
+        }
+        try (InputStream in = fs.open(p)) {
+            return in.readAllBytes();
+        }
+    }
+
+    /** Lower-case hex SHA-256 of a file's bytes. */
+    public static String sha256(FileSystem fs, Path p) throws IOException {
+        MessageDigest md = sha256Digest();
+        try (InputStream in = new DigestInputStream(fs.open(p), md)) {
+            in.transferTo(OutputStream.nullOutputStream());
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    public static String sha256(byte[] bytes) {
+        return HexFormat.of().formatHex(sha256Digest().digest(bytes));
+    }
+
+    public static MessageDigest sha256Digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform provides SHA-256", e);
+        }
+    }
+
+    static boolean isObjectStore(FileSystem fs) {
+        URI uri = fs.getUri();
+        return uri.getScheme() != null && OBJECT_STORES.contains(uri.getScheme());
+    }
+}

@@ -1,0 +1,131 @@
+package io.chorus.worker.train;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.chorus.worker.data.ImageShape;
+import io.chorus.worker.data.Normalization;
+
+/**
+ * A member's {@code member.json}: the only authority on which of its snapshots exist. It is rewritten
+ * atomically after every commit, so readers see the state before a commit or after it, never between.
+ *
+ * <p>It also carries what a reader needs to use a snapshot without the job configuration: the input
+ * shape, the number of classes and the training-set normalization.
+ */
+public final class MemberManifest {
+    public static final int FORMAT = 1;
+
+    private int format = FORMAT;
+    private int member;
+    private long seed;
+    private MemberStatus status = MemberStatus.RUNNING;
+    private String reason;
+    private String arch;
+    private long parameters;
+    private ImageShape input;
+    private int classes;
+    private Normalization normalization;
+    private int epochsPlanned;
+    private int iterationsPerEpoch;
+    private int examplesPerEpoch;
+    private long imagesSeen;
+    private double trainSeconds;
+    private int attempts;
+    private List<SnapshotRecord> snapshots = new ArrayList<>();
+    private List<EpochMetrics> epochs = new ArrayList<>();
+
+    public MemberManifest() {
+    }
+
+    public MemberManifest(int member, long seed, String arch, long parameters, ImageShape input, int classes,
+                          Normalization normalization, int epochsPlanned, int iterationsPerEpoch,
+                          int examplesPerEpoch) {
+        this.member = member;
+        this.seed = seed;
+        this.arch = arch;
+        this.parameters = parameters;
+        this.input = input;
+        this.classes = classes;
+        this.normalization = normalization;
+        this.epochsPlanned = epochsPlanned;
+        this.iterationsPerEpoch = iterationsPerEpoch;
+        this.examplesPerEpoch = examplesPerEpoch;
+    }
+
+    /** The latest committed snapshot, if any. */
+    public java.util.Optional<SnapshotRecord> lastSnapshot() {
+        return snapshots.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(snapshots.get(snapshots.size() - 1));
+    }
+
+    public void addSnapshot(SnapshotRecord s) {
+        snapshots.add(s);
+    }
+
+    public void addEpoch(EpochMetrics e) {
+        epochs.removeIf(old -> old.epoch() == e.epoch());
+        epochs.add(e);
+    }
+
+    /** Forgets everything recorded after {@code iteration}: used when resuming from an earlier snapshot. */
+    public void truncateAfter(long iteration) {
+        snapshots.removeIf(s -> s.iteration() > iteration);
+        int completedEpochs = (int) (iteration / Math.max(1, iterationsPerEpoch));
+        epochs.removeIf(e -> e.epoch() > completedEpochs);
+    }
+
+    public void finish(MemberStatus status, String reason) {
+        this.status = status;
+        this.reason = reason;
+    }
+
+    public void addTraining(long images, double seconds) {
+        imagesSeen += images;
+        trainSeconds += seconds;
+    }
+
+    public void startAttempt() {
+        attempts++;
+        status = MemberStatus.RUNNING;
+        reason = null;
+    }
+
+    public int getFormat() { return format; }
+    public int getMember() { return member; }
+    public long getSeed() { return seed; }
+    public MemberStatus getStatus() { return status; }
+    public String getReason() { return reason; }
+    public String getArch() { return arch; }
+    public long getParameters() { return parameters; }
+    public ImageShape getInput() { return input; }
+    public int getClasses() { return classes; }
+    public Normalization getNormalization() { return normalization; }
+    public int getEpochsPlanned() { return epochsPlanned; }
+    public int getIterationsPerEpoch() { return iterationsPerEpoch; }
+    public int getExamplesPerEpoch() { return examplesPerEpoch; }
+    public long getImagesSeen() { return imagesSeen; }
+    public double getTrainSeconds() { return trainSeconds; }
+    public int getAttempts() { return attempts; }
+    public List<SnapshotRecord> getSnapshots() { return snapshots; }
+    public List<EpochMetrics> getEpochs() { return epochs; }
+
+    // Setters exist for the JSON reader only.
+    void setFormat(int format) { this.format = format; }
+    void setMember(int member) { this.member = member; }
+    void setSeed(long seed) { this.seed = seed; }
+    void setStatus(MemberStatus status) { this.status = status; }
+    void setReason(String reason) { this.reason = reason; }
+    void setArch(String arch) { this.arch = arch; }
+    void setParameters(long parameters) { this.parameters = parameters; }
+    void setInput(ImageShape input) { this.input = input; }
+    void setClasses(int classes) { this.classes = classes; }
+    void setNormalization(Normalization normalization) { this.normalization = normalization; }
+    void setEpochsPlanned(int epochsPlanned) { this.epochsPlanned = epochsPlanned; }
+    void setIterationsPerEpoch(int iterationsPerEpoch) { this.iterationsPerEpoch = iterationsPerEpoch; }
+    void setExamplesPerEpoch(int examplesPerEpoch) { this.examplesPerEpoch = examplesPerEpoch; }
+    void setImagesSeen(long imagesSeen) { this.imagesSeen = imagesSeen; }
+    void setTrainSeconds(double trainSeconds) { this.trainSeconds = trainSeconds; }
+    void setAttempts(int attempts) { this.attempts = attempts; }
+    void setSnapshots(List<SnapshotRecord> snapshots) { this.snapshots = new ArrayList<>(snapshots); }
+    void setEpochs(List<EpochMetrics> epochs) { this.epochs = new ArrayList<>(epochs); }
+}

@@ -1,0 +1,237 @@
+package io.chorus.worker.train;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.preprocessor.NormalizerStandardize;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.schedule.ISchedule;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.chorus.worker.Seeds;
+import io.chorus.worker.data.BatchSource;
+import io.chorus.worker.data.Normalization;
+import io.chorus.worker.train.schedule.CyclicCosineSchedule;
+import io.chorus.worker.train.schedule.LearningRateSchedules;
+import io.chorus.worker.zoo.ModelZoo;
+
+/**
+ * Trains one member from its {@link MemberSpec} and writes its snapshots and manifest into a member
+ * directory. This is the body of one Spark task, and it runs just as well without Spark.
+ *
+ * <p>Determinism: initialization comes from the member seed, the data order and augmentation of epoch
+ * {@code e} from (seed, e), and ND4J's generator is reseeded from (seed, iteration) before every update,
+ * so dropout masks depend on the iteration alone. Hence a member restarted from any committed snapshot
+ * continues exactly as if it had never stopped, and with one thread its parameters are bitwise equal to
+ * an uninterrupted run's.
+ *
+ * <p>A non-finite minibatch loss stops the member and marks it {@code diverged}; the snapshots it
+ * committed before stay listed.
+ */
+public final class MemberTrainer {
+    private static final Logger LOG = LoggerFactory.getLogger(MemberTrainer.class);
+    private static final long SALT_DROPOUT = 0x44524f504f5554L; // "DROPOUT"
+    private static final long PROGRESS_EVERY_NANOS = 2_000_000_000L;
+    static final int EVAL_BATCH = 500;
+
+    /** Runs before every update; tests inject faults (a NaN parameter, a crash) through it. */
+    @FunctionalInterface
+    interface IterationHook {
+        IterationHook NONE = (net, iteration) -> { };
+
+        void beforeUpdate(ComputationGraph net, long iteration);
+    }
+
+    private final FileSystem fs;
+    private final IterationHook hook;
+
+    public MemberTrainer(FileSystem fs) {
+        this(fs, IterationHook.NONE);
+    }
+
+    MemberTrainer(FileSystem fs, IterationHook hook) {
+        this.fs = fs;
+        this.hook = hook;
+    }
+
+    /**
+     * Trains {@code spec} in {@code memberDir}.
+     *
+     * @param resume if the directory already holds a manifest: continue from its newest verified snapshot
+     *               (a finished or diverged member is returned as it is); without {@code resume} an existing
+     *               manifest is an error, so nothing already written is lost by accident
+     * @return the member's final manifest
+     */
+    public MemberManifest train(MemberSpec spec, PreparedData data, Path memberDir, boolean resume,
+                                Progress.Listener listener) throws IOException {
+        SnapshotStore store = new SnapshotStore(fs, memberDir);
+        TrainSpec t = spec.train();
+        NativeThreads.set(t.threads());
+        BatchSource batches = new BatchSource(data.train(), data.normalization(), t.batch(),
+                spec.data().augmentation(), spec.data().bootstrap(), spec.seed());
+        int perEpoch = batches.batchesPerEpoch();
+        long total = (long) perEpoch * t.epochs();
+        if (total > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("train.epochs: " + t.epochs() + " epochs of " + perEpoch
+                    + " iterations exceed the 2^31 iterations DL4J can count");
+        }
+        ISchedule schedule = LearningRateSchedules.create(t.schedule(), t.lr(), perEpoch, t.epochs(), t.cycles(),
+                t.stepEpochs(), t.stepGamma());
+        NormalizerStandardize normalizer = pixelNormalizer(data.normalization());
+
+        ComputationGraph net = null;
+        MemberManifest manifest = store.readManifest().orElse(null);
+        if (manifest != null) {
+            if (!resume) {
+                throw new IllegalStateException("member " + spec.id() + " already has a manifest at "
+                        + store.manifestPath() + "; resume it or train into an empty directory");
+            }
+            if (manifest.getStatus().terminal()) {
+                LOG.info("member {} is already {}; nothing to do", spec.id(), manifest.getStatus().configName());
+                return manifest;
+            }
+            var last = store.lastVerified(manifest);
+            if (last.isPresent()) {
+                net = store.load(last.get(), true);
+                manifest.truncateAfter(last.get().iteration());
+                LOG.info("member {} resumes from {} (iteration {})", spec.id(), last.get().path(), last.get().iteration());
+            } else {
+                manifest = null;
+            }
+        }
+        if (net == null) {
+            IUpdater updater = t.optimizer() == OptimizerKind.SGD ? new Nesterovs(schedule, t.momentum()) : new Adam(schedule);
+            net = ModelZoo.build(spec.model(), data.shape(), data.classes(), spec.seed(), updater, t.weightDecay());
+            manifest = new MemberManifest(spec.id(), spec.seed(), spec.model().arch().configName(), net.numParams(),
+                    data.shape(), data.classes(), data.normalization(), t.epochs(), perEpoch, batches.examples());
+        }
+        manifest.startAttempt();
+        store.writeManifest(manifest);
+
+        CyclicCosineSchedule cyclic = schedule instanceof CyclicCosineSchedule c ? c : null;
+        long startIteration = net.getIterationCount();
+        int startEpoch = (int) (startIteration / perEpoch);
+        for (int epoch = startEpoch; epoch < t.epochs(); epoch++) {
+            net.getConfiguration().setEpochCount(epoch);
+            int fromBatch = epoch == startEpoch ? (int) (startIteration % perEpoch) : 0;
+            Iterator<DataSet> it = batches.epoch(epoch, fromBatch);
+            long epochStart = System.nanoTime();
+            long lastReport = epochStart;
+            double lossSum = 0;
+            long images = 0;
+            double lr = Double.NaN;
+            boolean cycleEndSnapshotted = false;
+            while (it.hasNext()) {
+                DataSet ds = it.next();
+                int iteration = net.getIterationCount();
+                lr = schedule.valueAt(iteration, epoch);
+                Nd4j.getRandom().setSeed(Seeds.mix(SALT_DROPOUT, spec.seed(), iteration));
+                hook.beforeUpdate(net, iteration);
+                net.fit(ds);
+                double loss = net.score();
+                int n = ds.numExamples();
+                if (!Double.isFinite(loss)) {
+                    double seconds = (System.nanoTime() - epochStart) / 1e9;
+                    manifest.addTraining(images, seconds);
+                    manifest.finish(MemberStatus.DIVERGED, "non-finite training loss " + loss + " at epoch "
+                            + (epoch + 1) + ", iteration " + (iteration + 1));
+                    store.writeManifest(manifest);
+                    LOG.warn("member {} diverged: {}", spec.id(), manifest.getReason());
+                    return manifest;
+                }
+                lossSum += loss * n;
+                images += n;
+                boolean epochEnd = !it.hasNext();
+                if (cyclic != null && cyclic.isCycleEnd(iteration) && !epochEnd) {
+                    store.commit(net, normalizer, manifest, epoch + 1, iteration + 1L, lr,
+                            List.of(SnapshotKind.CYCLE), null, null);
+                } else if (cyclic != null && cyclic.isCycleEnd(iteration)) {
+                    cycleEndSnapshotted = true;
+                }
+                long now = System.nanoTime();
+                if (now - lastReport > PROGRESS_EVERY_NANOS || epochEnd) {
+                    lastReport = now;
+                    double rate = images / ((now - epochStart) / 1e9);
+                    long done = iteration + 1L;
+                    double eta = (total - done) * (double) t.batch() / Math.max(rate, 1e-9);
+                    listener.onProgress(new Progress(spec.id(), epoch + 1, t.epochs(), done, total, loss, rate, eta));
+                }
+            }
+            double seconds = (System.nanoTime() - epochStart) / 1e9;
+            Scores val = Scores.of(net, data.validation(), data.normalization(), EVAL_BATCH);
+            EpochMetrics metrics = new EpochMetrics(epoch + 1, lossSum / Math.max(1, images), val.nll(),
+                    val.accuracy(), lr, images / seconds, seconds);
+            manifest.addEpoch(metrics);
+            manifest.addTraining(images, seconds);
+            LOG.info("member {} epoch {}/{}: loss {}, val loss {}, val acc {}, lr {}, {} img/s", spec.id(), epoch + 1,
+                    t.epochs(), fmt(metrics.trainLoss()), fmt(val.nll()), fmt(val.accuracy()), fmt(lr),
+                    Math.round(metrics.imagesPerSecond()));
+
+            List<SnapshotKind> kinds = snapshotKinds(t, epoch, cycleEndSnapshotted);
+            if (epoch == t.epochs() - 1) {
+                manifest.finish(MemberStatus.FINISHED, null);
+            }
+            if (kinds.isEmpty()) {
+                store.writeManifest(manifest);
+            } else {
+                store.commit(net, normalizer, manifest, epoch + 1, net.getIterationCount(), lr, kinds,
+                        finiteOrNull(val.accuracy()), finiteOrNull(val.nll()));
+            }
+        }
+        return manifest;
+    }
+
+    /** Why the snapshot at the end of 0-based {@code epoch} is taken; empty if none is due. */
+    static List<SnapshotKind> snapshotKinds(TrainSpec t, int epoch, boolean cycleEnd) {
+        List<SnapshotKind> kinds = new ArrayList<>();
+        int done = epoch + 1;
+        if (t.snapshotEvery() > 0 && done % t.snapshotEvery() == 0) {
+            kinds.add(SnapshotKind.EPOCH);
+        }
+        if (cycleEnd) {
+            kinds.add(SnapshotKind.CYCLE);
+        }
+        if (t.swaEvery() > 0) {
+            int first = Math.max(1, (int) Math.ceil(t.swaStart() * t.epochs()));
+            if (done >= first && (done - first) % t.swaEvery() == 0) {
+                kinds.add(SnapshotKind.SWA);
+            }
+        }
+        if (done == t.epochs()) {
+            kinds.add(SnapshotKind.FINAL);
+        }
+        return kinds;
+    }
+
+    /**
+     * The member's normalization expressed on raw pixel values (0..255), per channel, so that a DL4J user
+     * who restores the normalizer from a snapshot zip applies it to raw images directly.
+     */
+    static NormalizerStandardize pixelNormalizer(Normalization n) {
+        float[] mean = new float[n.mean().length];
+        float[] std = new float[n.std().length];
+        for (int c = 0; c < mean.length; c++) {
+            mean[c] = n.mean()[c] * 255f;
+            std[c] = n.std()[c] * 255f;
+        }
+        return new NormalizerStandardize(Nd4j.createFromArray(mean), Nd4j.createFromArray(std));
+    }
+
+    private static Double finiteOrNull(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    private static String fmt(double v) {
+        return String.format(java.util.Locale.ROOT, "%.4f", v);
+    }
+}

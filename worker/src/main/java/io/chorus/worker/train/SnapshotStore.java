@@ -1,0 +1,188 @@
+package io.chorus.worker.train;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
+
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.dataset.api.preprocessor.DataNormalization;
+import org.nd4j.linalg.dataset.api.preprocessor.serializer.NormalizerSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.chorus.worker.fs.HadoopFiles;
+import io.chorus.worker.fs.Json;
+
+/**
+ * A member directory: {@code member.json} plus {@code snapshots/*.zip}.
+ *
+ * <p>Snapshots are committed in two phases. The zip is written under a unique temporary name (task
+ * attempts racing on one member never share a file), renamed to its final name, which is unique too,
+ * and only then listed in the manifest, itself replaced atomically. A crash at any point leaves the
+ * previous manifest, and every snapshot it lists, intact; an unlisted zip is garbage a reader ignores.
+ *
+ * <p>Every snapshot is a plain DL4J {@link ModelSerializer} zip with the updater state and the
+ * training-set normalization inside, so {@code ModelSerializer.restoreComputationGraph} loads it as is
+ * and training can resume from any of them bit for bit.
+ */
+public final class SnapshotStore {
+    public static final String MANIFEST = "member.json";
+    public static final String SNAPSHOT_DIR = "snapshots";
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotStore.class);
+
+    /** A point between writing a snapshot's data and committing it, where tests inject failures. */
+    @FunctionalInterface
+    interface CommitHook {
+        void beforeManifest(Path snapshot) throws IOException;
+    }
+
+    private final FileSystem fs;
+    private final Path dir;
+    private final CommitHook hook;
+
+    public SnapshotStore(FileSystem fs, Path memberDir) {
+        this(fs, memberDir, snapshot -> { });
+    }
+
+    SnapshotStore(FileSystem fs, Path memberDir, CommitHook hook) {
+        this.fs = fs;
+        this.dir = memberDir;
+        this.hook = hook;
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    public Path manifestPath() {
+        return new Path(dir, MANIFEST);
+    }
+
+    public Optional<MemberManifest> readManifest() throws IOException {
+        Path p = manifestPath();
+        if (!fs.exists(p)) {
+            return Optional.empty();
+        }
+        return Optional.of(Json.read(HadoopFiles.readAll(fs, p), MemberManifest.class, p.toString()));
+    }
+
+    public void writeManifest(MemberManifest manifest) throws IOException {
+        fs.mkdirs(dir);
+        HadoopFiles.writeAtomically(fs, manifestPath(), Json.write(manifest));
+    }
+
+    /**
+     * Writes {@code net} as a snapshot and commits it into {@code manifest} (which is then written).
+     * On failure the manifest on disk is the previous one and {@code manifest} is unchanged.
+     */
+    public SnapshotRecord commit(ComputationGraph net, DataNormalization normalizer, MemberManifest manifest,
+                                 int epoch, long iteration, double lr, List<SnapshotKind> kinds,
+                                 Double valAccuracy, Double valLoss) throws IOException {
+        Path snapshots = new Path(dir, SNAPSHOT_DIR);
+        fs.mkdirs(snapshots);
+        String tag = String.join("+", kinds.stream().map(SnapshotKind::configName).toList());
+        String name = String.format(Locale.ROOT, "%s-e%04d-i%08d-%s.zip", tag, epoch, iteration,
+                UUID.randomUUID().toString().substring(0, 8));
+        Path target = new Path(snapshots, name);
+        Path tmp = HadoopFiles.temporarySibling(target);
+        MessageDigest md = HadoopFiles.sha256Digest();
+        try {
+            try (OutputStream file = new DigestOutputStream(fs.create(tmp, false), md)) {
+                writeZip(net, normalizer, file);
+            }
+            HadoopFiles.renameNew(fs, tmp, target);
+        } catch (IOException | RuntimeException e) {
+            fs.delete(tmp, false);
+            throw e;
+        }
+        SnapshotRecord record = new SnapshotRecord(SNAPSHOT_DIR + "/" + name, HexFormat.of().formatHex(md.digest()),
+                epoch, iteration, lr, kinds.stream().map(SnapshotKind::configName).toList(), valAccuracy, valLoss);
+        hook.beforeManifest(target);
+        manifest.addSnapshot(record);
+        try {
+            writeManifest(manifest);
+        } catch (IOException | RuntimeException e) {
+            manifest.getSnapshots().remove(record);
+            throw e;
+        }
+        return record;
+    }
+
+    /**
+     * The zip {@code ModelSerializer.writeModel(net, out, true, normalizer)} would write. DL4J's own
+     * normalizer path flushes a stream it closed itself, which commons-io 2.9+ (the version Spark ships)
+     * turns into an IOException; so the model is serialized first and the normalizer entry appended to it
+     * the way {@code ModelSerializer.addNormalizerToModel} does.
+     */
+    static void writeZip(ComputationGraph net, DataNormalization normalizer, OutputStream out) throws IOException {
+        ByteArrayOutputStream model = new ByteArrayOutputStream();
+        ModelSerializer.writeModel(net, model, true);
+        ZipOutputStream zip = new ZipOutputStream(out);
+        try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(model.toByteArray()))) {
+            for (ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+                zip.putNextEntry(new ZipEntry(e.getName()));
+                in.transferTo(zip);
+                zip.closeEntry();
+            }
+        }
+        zip.putNextEntry(new ZipEntry(ModelSerializer.NORMALIZER_BIN));
+        NormalizerSerializer.getDefault().write(normalizer, HadoopFiles.closeShield(zip));
+        zip.closeEntry();
+        zip.finish();
+    }
+
+    /** Whether the snapshot's bytes still hash to what the manifest recorded. */
+    public boolean verify(SnapshotRecord record) throws IOException {
+        Path p = new Path(dir, record.path());
+        return fs.exists(p) && HadoopFiles.sha256(fs, p).equals(record.sha256());
+    }
+
+    /**
+     * Loads a committed snapshot after checking its SHA-256 against the manifest.
+     *
+     * @throws SnapshotCorruptException if the file is missing or its checksum differs
+     */
+    public ComputationGraph load(SnapshotRecord record, boolean withUpdater) throws IOException {
+        Path p = new Path(dir, record.path());
+        byte[] bytes = fs.exists(p) ? HadoopFiles.readAll(fs, p) : null;
+        if (bytes == null) {
+            throw new SnapshotCorruptException("snapshot " + p + " is listed in " + manifestPath() + " but missing");
+        }
+        String actual = HadoopFiles.sha256(bytes);
+        if (!actual.equals(record.sha256())) {
+            throw new SnapshotCorruptException("snapshot " + p + " has SHA-256 " + actual + " but " + manifestPath()
+                    + " recorded " + record.sha256());
+        }
+        try (InputStream in = new java.io.ByteArrayInputStream(bytes)) {
+            return ModelSerializer.restoreComputationGraph(in, withUpdater);
+        }
+    }
+
+    /** The newest snapshot whose checksum verifies; corrupt ones are reported and skipped. */
+    public Optional<SnapshotRecord> lastVerified(MemberManifest manifest) throws IOException {
+        List<SnapshotRecord> all = manifest.getSnapshots();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            SnapshotRecord s = all.get(i);
+            if (verify(s)) {
+                return Optional.of(s);
+            }
+            LOG.warn("member {}: snapshot {} fails its checksum; not used", manifest.getMember(), s.path());
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,27 @@
+package io.chorus.worker.train;
+
+import io.chorus.worker.train.schedule.ScheduleKind;
+
+/**
+ * How one member is optimized and when it writes snapshots.
+ *
+ * @param epochs        passes over the training examples
+ * @param batch         minibatch size
+ * @param optimizer     SGD with Nesterov momentum, or Adam
+ * @param lr            initial learning rate
+ * @param momentum      Nesterov momentum (SGD only)
+ * @param weightDecay   L2 penalty coefficient on weights
+ * @param schedule      learning-rate schedule
+ * @param cycles        learning-rate cycles of the cyclic cosine schedule (snapshot ensembles)
+ * @param stepEpochs    epochs between decays of the step schedule
+ * @param stepGamma     decay factor of the step schedule
+ * @param snapshotEvery a snapshot every this many epochs (0 = none besides cycle ends, SWA points and the final one)
+ * @param swaStart      fraction of training after which SWA collection points begin
+ * @param swaEvery      epochs between SWA collection points (0 = no SWA collection)
+ * @param threads       ND4J/OpenMP threads used by this member
+ */
+public record TrainSpec(int epochs, int batch, OptimizerKind optimizer, double lr, double momentum,
+                        double weightDecay, ScheduleKind schedule, int cycles, int stepEpochs, double stepGamma,
+                        int snapshotEvery, double swaStart, int swaEvery, int threads)
+        implements java.io.Serializable {
+}

@@ -1,0 +1,205 @@
+package io.chorus.worker.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.preprocessor.DataNormalization;
+
+import io.chorus.worker.data.Augmentation;
+import io.chorus.worker.data.BatchSource;
+import io.chorus.worker.fs.HadoopFiles;
+import io.chorus.worker.train.schedule.ScheduleKind;
+import io.chorus.worker.zoo.ActivationKind;
+import io.chorus.worker.zoo.Architecture;
+import io.chorus.worker.zoo.BlockKind;
+import io.chorus.worker.zoo.ModelSpec;
+import io.chorus.worker.zoo.WeightInitKind;
+
+/**
+ * Trains real LeNet members on 2,000 Fashion-MNIST images (scripts/get-data puts them in place):
+ * snapshots, determinism, resume, divergence.
+ */
+class MemberTrainerTest {
+    static final String FASHION = "/usr/share/datasets/fashion-mnist";
+    static final ModelSpec LENET = new ModelSpec(Architecture.LENET, WeightInitKind.HE, 0.01, ActivationKind.RELU, false,
+            0.25, 2, 16, BlockKind.BASIC);
+    static final DataSpec DATA = new DataSpec(FASHION, 10, 2000, 400, new Augmentation(1, true), false);
+    static PreparedData data;
+
+    @TempDir
+    File tmp;
+
+    @BeforeAll
+    static void load() throws IOException {
+        data = PreparedData.load(DATA, 42L, new Configuration());
+    }
+
+    static TrainSpec train(ScheduleKind schedule, int cycles, int snapshotEvery) {
+        return new TrainSpec(2, 50, OptimizerKind.SGD, 0.02, 0.9, 5e-4, schedule, cycles, 1, 0.5, snapshotEvery, 0.75, 1, 1);
+    }
+
+    static MemberSpec member(long seed, TrainSpec t) {
+        return new MemberSpec(0, seed, LENET, DATA, t);
+    }
+
+    private MemberTrainer trainer(Path dir) throws IOException {
+        return new MemberTrainer(HadoopFiles.fileSystem(dir, new Configuration()));
+    }
+
+    private Path dir(String name) {
+        return new Path(tmp.getAbsolutePath(), name);
+    }
+
+    private ComputationGraph finalNet(Path dir, MemberManifest m) throws IOException {
+        return new SnapshotStore(HadoopFiles.fileSystem(dir, new Configuration()), dir).load(m.lastSnapshot().orElseThrow(), false);
+    }
+
+    @Test
+    void trainsSnapshotsThatLoadWithModelSerializerAndReproduceTheirValidationAccuracy() throws IOException {
+        Path dir = dir("m");
+        MemberManifest m = trainer(dir).train(member(11, train(ScheduleKind.COSINE, 1, 1)), data, dir, false, Progress.Listener.NONE);
+
+        assertEquals(MemberStatus.FINISHED, m.getStatus());
+        assertEquals(431_080, m.getParameters());
+        assertEquals(2, m.getEpochs().size());
+        assertEquals(2, m.getSnapshots().size());
+        assertEquals(List.of("epoch"), m.getSnapshots().get(0).kind());
+        assertEquals(List.of("epoch", "swa", "final"), m.getSnapshots().get(1).kind());
+        assertEquals(2L * 1600, m.getImagesSeen());
+        assertEquals(m.getIterationsPerEpoch() * 2L, m.getSnapshots().get(1).iteration());
+        assertTrue(m.getEpochs().get(1).valAccuracy() > 0.5, "LeNet learns Fashion-MNIST: " + m.getEpochs());
+        assertTrue(m.getEpochs().get(1).trainLoss() < m.getEpochs().get(0).trainLoss());
+
+        for (SnapshotRecord s : m.getSnapshots()) {
+            File f = new File(tmp, "m/" + s.path());
+            ComputationGraph restored = ModelSerializer.restoreComputationGraph(f, false);
+            Scores again = Scores.of(restored, data.validation(), data.normalization(), 137);
+            assertEquals(s.valAccuracy(), again.accuracy(), 0.0, s.path());
+            assertEquals(s.valLoss(), again.nll(), 1e-6, s.path());
+            assertEquals(s.valAccuracy(), m.getEpochs().get(s.epoch() - 1).valAccuracy(), 0.0);
+        }
+        MemberManifest reread = new SnapshotStore(HadoopFiles.fileSystem(dir, new Configuration()), dir).readManifest().orElseThrow();
+        assertEquals(m.getSnapshots(), reread.getSnapshots());
+        assertEquals(m.getEpochs(), reread.getEpochs());
+    }
+
+    @Test
+    void snapshotCarriesANormalizerThatDl4jUsersApplyToRawPixels() throws Exception {
+        Path dir = dir("n");
+        TrainSpec oneEpoch = new TrainSpec(1, 100, OptimizerKind.ADAM, 1e-3, 0.9, 0, ScheduleKind.CONSTANT, 1, 1, 0.5, 1, 0.5, 0, 1);
+        MemberManifest m = trainer(dir).train(member(3, oneEpoch), data, dir, false, Progress.Listener.NONE);
+        File zip = new File(tmp, "n/" + m.lastSnapshot().orElseThrow().path());
+        DataNormalization normalizer;
+        try (InputStream in = new FileInputStream(zip)) {
+            normalizer = ModelSerializer.restoreNormalizerFromInputStream(in);
+        }
+        DataSet expected = BatchSource.toDataSet(data.validation(), data.normalization(), 0, 20);
+        byte[] px = data.validation().pixels();
+        float[] raw = new float[20 * 784];
+        for (int i = 0; i < raw.length; i++) {
+            raw[i] = px[i] & 0xFF;
+        }
+        INDArray features = org.nd4j.linalg.factory.Nd4j.create(raw, new long[] {20, 1, 28, 28}, 'c');
+        normalizer.transform(features);
+        assertTrue(expected.getFeatures().equalsWithEps(features, 1e-4), "normalizer on raw pixels = Chorus's input");
+    }
+
+    @Test
+    void sameSeedGivesBitwiseEqualParametersAndAnotherSeedDoesNot() throws IOException {
+        TrainSpec t = train(ScheduleKind.COSINE, 1, 0);
+        Path a = dir("a");
+        Path b = dir("b");
+        Path c = dir("c");
+        ComputationGraph na = finalNet(a, trainer(a).train(member(5, t), data, a, false, Progress.Listener.NONE));
+        ComputationGraph nb = finalNet(b, trainer(b).train(member(5, t), data, b, false, Progress.Listener.NONE));
+        ComputationGraph nc = finalNet(c, trainer(c).train(member(6, t), data, c, false, Progress.Listener.NONE));
+        assertArrayEquals(na.params().data().asFloat(), nb.params().data().asFloat());
+        assertNotEquals(na.params(), nc.params());
+    }
+
+    @Test
+    void resumedAfterACrashMidCycleItEndsBitwiseEqualToAnUninterruptedRun() throws IOException {
+        // Three cycles over two epochs: cycle ends (and their snapshots) fall in the middle of epochs,
+        // so resuming exercises the data position within an epoch, the updater state and the RNG.
+        TrainSpec t = train(ScheduleKind.CYCLIC, 3, 0);
+        Path straight = dir("straight");
+        MemberManifest uninterrupted = trainer(straight).train(member(9, t), data, straight, false, Progress.Listener.NONE);
+
+        Path crashed = dir("crashed");
+        FileSystem fs = HadoopFiles.fileSystem(crashed, new Configuration());
+        int perEpoch = uninterrupted.getIterationsPerEpoch();
+        long crashAt = perEpoch + perEpoch / 2 + 3;
+        MemberTrainer crashing = new MemberTrainer(fs, (net, iteration) -> {
+            if (iteration == crashAt) {
+                throw new IllegalStateException("simulated executor loss");
+            }
+        });
+        assertThrows(IllegalStateException.class,
+                () -> crashing.train(member(9, t), data, crashed, false, Progress.Listener.NONE));
+        MemberManifest partial = new SnapshotStore(fs, crashed).readManifest().orElseThrow();
+        assertEquals(MemberStatus.RUNNING, partial.getStatus());
+        assertEquals(2, partial.getSnapshots().size(), "two mid-epoch cycle ends were committed before the crash");
+        assertTrue(partial.getSnapshots().get(1).iteration() % perEpoch != 0);
+
+        assertThrows(IllegalStateException.class,
+                () -> trainer(crashed).train(member(9, t), data, crashed, false, Progress.Listener.NONE),
+                "an existing member is not retrained without resume");
+        MemberManifest resumed = trainer(crashed).train(member(9, t), data, crashed, true, Progress.Listener.NONE);
+
+        assertEquals(MemberStatus.FINISHED, resumed.getStatus());
+        assertEquals(2, resumed.getAttempts());
+        assertEquals(uninterrupted.getSnapshots().size(), resumed.getSnapshots().size());
+        for (int i = 0; i < resumed.getSnapshots().size(); i++) {
+            assertEquals(uninterrupted.getSnapshots().get(i).iteration(), resumed.getSnapshots().get(i).iteration());
+            assertEquals(uninterrupted.getSnapshots().get(i).kind(), resumed.getSnapshots().get(i).kind());
+        }
+        assertArrayEquals(finalNet(straight, uninterrupted).params().data().asFloat(),
+                finalNet(crashed, resumed).params().data().asFloat());
+        assertEquals(uninterrupted.getEpochs().get(1).valAccuracy(), resumed.getEpochs().get(1).valAccuracy(), 0.0);
+
+        MemberManifest again = trainer(crashed).train(member(9, t), data, crashed, true, Progress.Listener.NONE);
+        assertEquals(2, again.getAttempts(), "a finished member is not retrained on resume");
+    }
+
+    @Test
+    void nonFiniteLossMarksTheMemberDivergedAndKeepsEarlierSnapshots() throws IOException {
+        Path dir = dir("d");
+        FileSystem fs = HadoopFiles.fileSystem(dir, new Configuration());
+        int perEpoch = (int) Math.ceil(1600 / 50.0);
+        MemberTrainer poisoning = new MemberTrainer(fs, (net, iteration) -> {
+            if (iteration == perEpoch + 2) {
+                net.params().putScalar(0, Float.NaN);
+            }
+        });
+        MemberManifest m = poisoning.train(member(4, train(ScheduleKind.COSINE, 1, 1)), data, dir, false, Progress.Listener.NONE);
+
+        assertEquals(MemberStatus.DIVERGED, m.getStatus());
+        assertTrue(m.getReason().contains("non-finite") && m.getReason().contains("epoch 2"), m.getReason());
+        assertEquals(1, m.getSnapshots().size());
+        SnapshotStore store = new SnapshotStore(fs, dir);
+        assertTrue(store.verify(m.getSnapshots().get(0)));
+        MemberManifest onDisk = store.readManifest().orElseThrow();
+        assertEquals(MemberStatus.DIVERGED, onDisk.getStatus());
+        assertFalse(Double.isNaN(store.load(onDisk.getSnapshots().get(0), false).params().sumNumber().doubleValue()));
+    }
+}
