@@ -1,0 +1,79 @@
+package io.chorus.driver;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import io.chorus.driver.config.ConfigException;
+import io.chorus.driver.config.JobConfig;
+import io.chorus.worker.fs.HadoopFiles;
+
+/**
+ * The {@code chorus} command line. Subcommands: {@code train} (a job) and {@code snapshots} (every
+ * committed snapshot of a run, scored on the test split). Exit codes follow {@link ExitCode}.
+ */
+public final class Chorus {
+    private Chorus() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(Arrays.asList(args), System.out, System.err).code());
+    }
+
+    /** Runs a command; never calls System.exit, so tests can drive it. */
+    public static ExitCode run(List<String> args, PrintStream out, PrintStream err) {
+        if (args.isEmpty() || args.get(0).equals("--help") || args.get(0).equals("help")) {
+            out.println("chorus: train ensembles of convolutional networks");
+            out.println(TrainCommand.USAGE);
+            out.println(SnapshotsCommand.USAGE);
+            return args.isEmpty() ? ExitCode.BAD_INPUT : ExitCode.SUCCESS;
+        }
+        try {
+            switch (args.get(0)) {
+                case "train" -> {
+                    TrainCommand cmd = TrainCommand.parse(args.subList(1, args.size()));
+                    Configuration hadoop = new Configuration();
+                    JobConfig config = loadConfig(cmd, hadoop);
+                    return new LocalLauncher(hadoop, out).train(config, cmd);
+                }
+                case "snapshots" -> {
+                    return new SnapshotsCommand(new Configuration(), out).run(args.subList(1, args.size()));
+                }
+                default -> throw new BadInputException("unknown command " + args.get(0) + "\n" + TrainCommand.USAGE
+                        + "\n" + SnapshotsCommand.USAGE);
+            }
+        } catch (BadInputException e) {
+            err.println("chorus: " + e.getMessage());
+            return ExitCode.BAD_INPUT;
+        } catch (Exception e) {
+            err.println("chorus: failed: " + e);
+            e.printStackTrace(err);
+            return ExitCode.FAILURE;
+        }
+    }
+
+    /** Reads and validates the job file; every problem is a {@link BadInputException} naming the key. */
+    static JobConfig loadConfig(TrainCommand cmd, Configuration hadoop) throws BadInputException {
+        Path p = HadoopFiles.path(cmd.jobFile());
+        try {
+            FileSystem fs = HadoopFiles.fileSystem(p, hadoop);
+            if (!fs.exists(p)) {
+                throw new BadInputException("job configuration " + cmd.jobFile() + " does not exist");
+            }
+            try (InputStream in = fs.open(p)) {
+                return JobConfig.parse(in, cmd.jobFile(), cmd.overrides());
+            }
+        } catch (ConfigException e) {
+            throw new BadInputException("invalid job configuration " + cmd.jobFile() + ":\n  "
+                    + String.join("\n  ", e.problems()));
+        } catch (IOException e) {
+            throw new BadInputException("cannot read job configuration " + cmd.jobFile() + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package io.chorus.driver;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+
+import io.chorus.driver.config.ConfigException;
+import io.chorus.driver.config.JobConfig;
+import io.chorus.worker.data.DataFiles;
+import io.chorus.worker.data.ImageData;
+import io.chorus.worker.fs.HadoopFiles;
+import io.chorus.worker.train.MemberManifest;
+import io.chorus.worker.train.Scores;
+import io.chorus.worker.train.SnapshotRecord;
+import io.chorus.worker.train.SnapshotStore;
+
+/**
+ * {@code chorus snapshots <run-dir>}: every committed snapshot of every member, its checksum verified,
+ * scored on the test split, as CSV on standard output. A snapshot whose checksum fails is listed as
+ * {@code corrupt} and never loaded.
+ */
+final class SnapshotsCommand {
+    static final String USAGE = "usage: chorus snapshots <run-dir>";
+    private final Configuration hadoop;
+    private final PrintStream out;
+
+    SnapshotsCommand(Configuration hadoop, PrintStream out) {
+        this.hadoop = hadoop;
+        this.out = out;
+    }
+
+    ExitCode run(List<String> args) throws IOException, BadInputException {
+        if (args.size() != 1) {
+            throw new BadInputException(USAGE);
+        }
+        Path runDir = HadoopFiles.qualify(HadoopFiles.path(args.get(0)), hadoop);
+        FileSystem fs = HadoopFiles.fileSystem(runDir, hadoop);
+        Path jobFile = new Path(runDir, "job.yaml");
+        if (!fs.exists(jobFile)) {
+            throw new BadInputException(runDir + " is not a Chorus run directory: it has no job.yaml");
+        }
+        JobConfig config;
+        try {
+            config = JobConfig.parse(new String(HadoopFiles.readAll(fs, jobFile), StandardCharsets.UTF_8),
+                    jobFile.toString(), List.of());
+        } catch (ConfigException e) {
+            throw new BadInputException("invalid " + jobFile + ":\n  " + String.join("\n  ", e.problems()));
+        }
+        ImageData test = DataFiles.loadTest(DataFiles.resolveDir(config.dataSpec().dir()), config.dataSpec().classes(), hadoop);
+        out.println("member,status,snapshot,kind,epoch,iteration,lr,val_accuracy,test_accuracy,test_nll");
+        Path members = new Path(runDir, "members");
+        FileStatus[] dirs = fs.exists(members) ? fs.listStatus(members) : new FileStatus[0];
+        java.util.Arrays.sort(dirs, (a, b) -> a.getPath().getName().compareTo(b.getPath().getName()));
+        for (FileStatus d : dirs) {
+            SnapshotStore store = new SnapshotStore(fs, d.getPath());
+            MemberManifest m = store.readManifest().orElse(null);
+            if (m == null) {
+                continue;
+            }
+            for (SnapshotRecord s : m.getSnapshots()) {
+                String acc = "corrupt";
+                String nll = "corrupt";
+                if (store.verify(s)) {
+                    ComputationGraph net = store.load(s, false);
+                    Scores score = Scores.of(net, test, m.getNormalization(), 500);
+                    acc = String.format(Locale.ROOT, "%.4f", score.accuracy());
+                    nll = String.format(Locale.ROOT, "%.4f", score.nll());
+                }
+                out.printf(Locale.ROOT, "%d,%s,%s,%s,%d,%d,%.6g,%s,%s,%s%n", m.getMember(), m.getStatus().configName(),
+                        s.path(), String.join("+", s.kind()), s.epoch(), s.iteration(), s.lr(),
+                        s.valAccuracy() == null ? "" : String.format(Locale.ROOT, "%.4f", s.valAccuracy()), acc, nll);
+            }
+        }
+        return ExitCode.SUCCESS;
+    }
+}

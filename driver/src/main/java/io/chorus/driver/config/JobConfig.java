@@ -1,0 +1,216 @@
+package io.chorus.driver.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+
+import io.chorus.worker.data.Augmentation;
+import io.chorus.worker.train.DataSpec;
+import io.chorus.worker.train.MemberSpec;
+import io.chorus.worker.Seeds;
+import io.chorus.worker.train.TrainSpec;
+import io.chorus.worker.train.schedule.ScheduleKind;
+import io.chorus.worker.zoo.ModelSpec;
+
+/**
+ * A validated job configuration: one YAML file plus {@code --set key=value} overrides.
+ *
+ * <p>All validation happens here, in one place and before any work starts: unknown keys (with the
+ * nearest known key suggested), malformed or out-of-range values, and combinations that cannot mean what
+ * the user wanted. Every problem names its key and value, and all of them are reported at once.
+ *
+ * <p>{@link #toYaml()} writes the resolved configuration, defaults included, in {@link Keys} order; reading
+ * that text back gives an equal configuration and the same text.
+ */
+public final class JobConfig {
+    private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+            .build());
+
+    private final Map<ConfigKey<?>, Object> values;
+
+    private JobConfig(Map<ConfigKey<?>, Object> values) {
+        this.values = Collections.unmodifiableMap(values);
+    }
+
+    /** Parses YAML text, applies {@code overrides} ("key=value"), validates everything. */
+    public static JobConfig parse(String yaml, String source, List<String> overrides) throws ConfigException {
+        Object tree;
+        try {
+            tree = yaml.isBlank() ? Map.of() : YAML.readValue(yaml, Object.class);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(source + ": not valid YAML: " + e.getOriginalMessage()
+                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""));
+        }
+        if (tree == null) {
+            tree = Map.of();
+        }
+        List<String> problems = new ArrayList<>();
+        Map<String, Object> flat = new LinkedHashMap<>();
+        if (tree instanceof Map<?, ?> map) {
+            flatten("", map, flat, problems);
+        } else {
+            throw new ConfigException(source + ": the top level must be a mapping of keys, got " + ConfigKey.describe(tree));
+        }
+        for (String o : overrides) {
+            int eq = o.indexOf('=');
+            if (eq <= 0) {
+                problems.add("--set " + o + ": expected key=value");
+                continue;
+            }
+            flat.put(o.substring(0, eq).trim(), o.substring(eq + 1));
+        }
+        return resolve(flat, problems);
+    }
+
+    public static JobConfig parse(InputStream in, String source, List<String> overrides) throws ConfigException, IOException {
+        return parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), source, overrides);
+    }
+
+    private static void flatten(String prefix, Map<?, ?> map, Map<String, Object> out, List<String> problems) {
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            String name = prefix + e.getKey();
+            Object v = e.getValue();
+            if (v instanceof Map<?, ?> sub && Keys.byName(name) == null) {
+                flatten(name + ".", sub, out, problems);
+            } else {
+                out.put(name, v);
+            }
+        }
+    }
+
+    private static JobConfig resolve(Map<String, Object> flat, List<String> problems) throws ConfigException {
+        for (String name : flat.keySet()) {
+            if (Keys.byName(name) == null) {
+                String near = Keys.closest(name);
+                problems.add(name + ": unknown key" + (near != null ? " (did you mean " + near + "?)" : ""));
+            }
+        }
+        Map<ConfigKey<?>, Object> values = new LinkedHashMap<>();
+        for (ConfigKey<?> k : Keys.all()) {
+            if (!flat.containsKey(k.name()) || flat.get(k.name()) == null) {
+                if (k.required()) {
+                    problems.add(k.name() + ": required (" + k.doc() + ")");
+                } else {
+                    values.put(k, k.defaultValue());
+                }
+                continue;
+            }
+            try {
+                values.put(k, k.parse(flat.get(k.name())));
+            } catch (IllegalArgumentException e) {
+                problems.add(k.name() + ": " + e.getMessage());
+            }
+        }
+        if (problems.isEmpty()) {
+            crossCheck(values, problems);
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return new JobConfig(values);
+    }
+
+    /** Combinations of individually valid values that cannot mean what the user wanted. */
+    private static void crossCheck(Map<ConfigKey<?>, Object> v, List<String> problems) {
+        ScheduleKind schedule = (ScheduleKind) v.get(Keys.TRAIN_SCHEDULE);
+        int cycles = (Integer) v.get(Keys.TRAIN_CYCLES);
+        if (cycles > 1 && schedule != ScheduleKind.CYCLIC) {
+            problems.add(Keys.TRAIN_CYCLES.name() + ": " + cycles + " cycles need train.schedule = cyclic, got "
+                    + schedule.configName());
+        }
+        int limit = (Integer) v.get(Keys.DATA_LIMIT);
+        int validation = (Integer) v.get(Keys.DATA_VALIDATION);
+        if (limit > 0 && validation >= limit) {
+            problems.add(Keys.DATA_VALIDATION.name() + ": " + validation + " validation examples leave none of the "
+                    + limit + " examples of data.limit to train on");
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    public <T> T get(ConfigKey<T> key) {
+        return (T) values.get(key);
+    }
+
+    /** The resolved configuration, defaults included, as nested YAML in {@link Keys} order. */
+    public String toYaml() {
+        try {
+            return YAML.writeValueAsString(toTree());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a resolved configuration always serializes", e);
+        }
+    }
+
+    /** The resolved configuration as nested maps (for embedding in JSON manifests). */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public Map<String, Object> toTree() {
+        Map<String, Object> root = new LinkedHashMap<>();
+        for (Map.Entry<ConfigKey<?>, Object> e : values.entrySet()) {
+            String[] parts = e.getKey().name().split("\\.");
+            Map<String, Object> node = root;
+            for (int i = 0; i < parts.length - 1; i++) {
+                node = (Map<String, Object>) node.computeIfAbsent(parts[i], p -> new LinkedHashMap<>());
+            }
+            node.put(parts[parts.length - 1], ((ConfigKey) e.getKey()).print(e.getValue()));
+        }
+        return root;
+    }
+
+    // ---- what the worker needs --------------------------------------------------------------------
+
+    public int members() {
+        return get(Keys.MEMBERS);
+    }
+
+    public long seed() {
+        return get(Keys.SEED);
+    }
+
+    public ModelSpec modelSpec() {
+        return new ModelSpec(get(Keys.MODEL_ARCH), get(Keys.MODEL_INIT), get(Keys.MODEL_INIT_SIGMA),
+                get(Keys.MODEL_ACTIVATION), get(Keys.MODEL_BATCHNORM), get(Keys.MODEL_DROPOUT), get(Keys.MODEL_DEPTH),
+                get(Keys.MODEL_WIDTH), get(Keys.MODEL_BLOCK));
+    }
+
+    public DataSpec dataSpec() {
+        return new DataSpec(get(Keys.DATA_DIR), get(Keys.DATA_CLASSES), get(Keys.DATA_LIMIT), get(Keys.DATA_VALIDATION),
+                new Augmentation(get(Keys.DATA_SHIFT), get(Keys.DATA_FLIP)), get(Keys.DATA_BOOTSTRAP));
+    }
+
+    public TrainSpec trainSpec() {
+        return new TrainSpec(get(Keys.TRAIN_EPOCHS), get(Keys.TRAIN_BATCH), get(Keys.TRAIN_OPTIMIZER), get(Keys.TRAIN_LR),
+                get(Keys.TRAIN_MOMENTUM), get(Keys.TRAIN_WEIGHT_DECAY), get(Keys.TRAIN_SCHEDULE), get(Keys.TRAIN_CYCLES),
+                get(Keys.TRAIN_STEP_EPOCHS), get(Keys.TRAIN_STEP_GAMMA), get(Keys.SNAPSHOTS_EVERY), get(Keys.SWA_START),
+                get(Keys.SWA_EVERY), get(Keys.TRAIN_THREADS));
+    }
+
+    /** Every member's specification, seeds drawn from the job seed up front. */
+    public List<MemberSpec> memberSpecs() {
+        long[] seeds = Seeds.memberSeeds(seed(), members());
+        List<MemberSpec> specs = new ArrayList<>();
+        for (int i = 0; i < seeds.length; i++) {
+            specs.add(new MemberSpec(i, seeds[i], modelSpec(), dataSpec(), trainSpec()));
+        }
+        return specs;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof JobConfig other && values.equals(other.values);
+    }
+
+    @Override
+    public int hashCode() {
+        return values.hashCode();
+    }
+}

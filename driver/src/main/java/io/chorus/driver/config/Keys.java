@@ -1,0 +1,121 @@
+package io.chorus.driver.config;
+
+import static io.chorus.driver.config.ConfigKey.anyLong;
+import static io.chorus.driver.config.ConfigKey.bool;
+import static io.chorus.driver.config.ConfigKey.doubleIn;
+import static io.chorus.driver.config.ConfigKey.intIn;
+import static io.chorus.driver.config.ConfigKey.nonBlank;
+import static io.chorus.driver.config.ConfigKey.oneOf;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
+import io.chorus.worker.train.OptimizerKind;
+import io.chorus.worker.train.schedule.ScheduleKind;
+import io.chorus.worker.zoo.ActivationKind;
+import io.chorus.worker.zoo.Architecture;
+import io.chorus.worker.zoo.BlockKind;
+import io.chorus.worker.zoo.WeightInitKind;
+
+/**
+ * Every key a job configuration may hold, in the order a resolved configuration is written. The names
+ * are a contract with users' YAML files and {@code --set} overrides: add keys, never rename them.
+ */
+public final class Keys {
+    private static final int MAX = Integer.MAX_VALUE;
+    private static final Map<String, ConfigKey<?>> ALL = new LinkedHashMap<>();
+
+    public static final ConfigKey<Integer> MEMBERS = key("members", "ensemble members, each trained in its own task", 5, intIn(1, 1000));
+    public static final ConfigKey<Long> SEED = key("seed", "job seed; every member's seed is drawn from it before any member starts", 42L, anyLong());
+
+    public static final ConfigKey<String> DATA_DIR = key("data.dir", "directory (any Hadoop URI) with the IDX files train-images-idx3-ubyte[.gz] etc.; a missing local path falls back to ./data", null, nonBlank());
+    public static final ConfigKey<Integer> DATA_CLASSES = key("data.classes", "number of classes; labels must lie in [0, classes)", 10, intIn(2, 65536));
+    public static final ConfigKey<Integer> DATA_LIMIT = key("data.limit", "use only the first N training examples (0 = all)", 0, intIn(0, MAX));
+    public static final ConfigKey<Integer> DATA_VALIDATION = key("data.validation", "training examples held out, by the job seed, for validation", 5000, intIn(0, MAX));
+    public static final ConfigKey<Integer> DATA_SHIFT = key("data.augment.shift", "random shift of up to N pixels in each direction (0 = off)", 0, intIn(0, 64));
+    public static final ConfigKey<Boolean> DATA_FLIP = key("data.augment.flip", "random horizontal flip", false, bool());
+    public static final ConfigKey<Boolean> DATA_BOOTSTRAP = key("data.bootstrap", "resample the training examples with replacement per member (bagging)", false, bool());
+
+    public static final ConfigKey<Architecture> MODEL_ARCH = key("model.arch", "network: lenet, alexnet, vgg, googlenet, resnet", Architecture.LENET, oneOf(Architecture.class));
+    public static final ConfigKey<WeightInitKind> MODEL_INIT = key("model.init", "weight initialization: xavier, he, normal", WeightInitKind.HE, oneOf(WeightInitKind.class));
+    public static final ConfigKey<Double> MODEL_INIT_SIGMA = key("model.init_sigma", "standard deviation of model.init = normal", 0.01, doubleIn(0, true, Double.MAX_VALUE, false));
+    public static final ConfigKey<ActivationKind> MODEL_ACTIVATION = key("model.activation", "hidden nonlinearity: relu, leakyrelu, elu", ActivationKind.RELU, oneOf(ActivationKind.class));
+    public static final ConfigKey<Boolean> MODEL_BATCHNORM = key("model.batchnorm", "batch normalization after every convolution", false, bool());
+    public static final ConfigKey<Double> MODEL_DROPOUT = key("model.dropout", "probability of dropping a unit before each fully connected layer (0 = off)", 0.0, doubleIn(0, false, 1, true));
+    public static final ConfigKey<Integer> MODEL_DEPTH = key("model.depth", "convolutions per VGG stage, blocks per ResNet stage, inception modules per GoogLeNet stage", 2, intIn(1, 64));
+    public static final ConfigKey<Integer> MODEL_WIDTH = key("model.width", "channels of the first stage (all but lenet)", 16, intIn(1, 4096));
+    public static final ConfigKey<BlockKind> MODEL_BLOCK = key("model.block", "ResNet block: basic, bottleneck", BlockKind.BASIC, oneOf(BlockKind.class));
+
+    public static final ConfigKey<Integer> TRAIN_EPOCHS = key("train.epochs", "passes over the training examples", 10, intIn(1, 100000));
+    public static final ConfigKey<Integer> TRAIN_BATCH = key("train.batch", "minibatch size", 64, intIn(1, 1 << 20));
+    public static final ConfigKey<OptimizerKind> TRAIN_OPTIMIZER = key("train.optimizer", "sgd (Nesterov momentum) or adam", OptimizerKind.SGD, oneOf(OptimizerKind.class));
+    public static final ConfigKey<Double> TRAIN_LR = key("train.lr", "initial learning rate", 0.01, doubleIn(0, true, 10, false));
+    public static final ConfigKey<Double> TRAIN_MOMENTUM = key("train.momentum", "Nesterov momentum of sgd", 0.9, doubleIn(0, false, 1, true));
+    public static final ConfigKey<Double> TRAIN_WEIGHT_DECAY = key("train.weight_decay", "L2 penalty on weights", 5e-4, doubleIn(0, false, 1, false));
+    public static final ConfigKey<ScheduleKind> TRAIN_SCHEDULE = key("train.schedule", "learning-rate schedule: constant, step, cosine, cyclic (snapshot ensembles)", ScheduleKind.COSINE, oneOf(ScheduleKind.class));
+    public static final ConfigKey<Integer> TRAIN_CYCLES = key("train.cycles", "cycles of the cyclic schedule; a snapshot ends each", 1, intIn(1, 100000));
+    public static final ConfigKey<Integer> TRAIN_STEP_EPOCHS = key("train.step_epochs", "epochs between decays of the step schedule", 10, intIn(1, 100000));
+    public static final ConfigKey<Double> TRAIN_STEP_GAMMA = key("train.step_gamma", "decay factor of the step schedule", 0.1, doubleIn(0, true, 1, false));
+    public static final ConfigKey<Integer> TRAIN_THREADS = key("train.threads", "ND4J threads per member", 1, intIn(1, 1024));
+
+    public static final ConfigKey<Integer> SNAPSHOTS_EVERY = key("snapshots.every", "a snapshot every N epochs (0 = only cycle ends, SWA points and the final one)", 1, intIn(0, 100000));
+    public static final ConfigKey<Double> SWA_START = key("swa.start", "fraction of training after which SWA collection begins", 0.75, doubleIn(0, false, 1, false));
+    public static final ConfigKey<Integer> SWA_EVERY = key("swa.every", "epochs between SWA collection points (0 = off)", 0, intIn(0, 100000));
+
+    private Keys() {
+    }
+
+    private static <T> ConfigKey<T> key(String name, String doc, T defaultValue, Function<Object, T> parser) {
+        Function<T, Object> printer = v -> v instanceof Enum<?> e ? e.name().toLowerCase(Locale.ROOT) : v;
+        ConfigKey<T> k = new ConfigKey<>(name, doc, defaultValue, parser, printer);
+        ALL.put(name, k);
+        return k;
+    }
+
+    /** All keys, in declaration order. */
+    public static List<ConfigKey<?>> all() {
+        return Collections.unmodifiableList(new ArrayList<>(ALL.values()));
+    }
+
+    public static ConfigKey<?> byName(String name) {
+        return ALL.get(name);
+    }
+
+    /** The known key closest to a misspelt one, for the error message; null if nothing is close. */
+    static String closest(String unknown) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String k : ALL.keySet()) {
+            int d = distance(unknown, k);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = k;
+            }
+        }
+        return bestDistance <= Math.max(2, unknown.length() / 3) ? best : null;
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+}

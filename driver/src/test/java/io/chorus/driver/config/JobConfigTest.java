@@ -1,0 +1,186 @@
+package io.chorus.driver.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import io.chorus.worker.train.MemberSpec;
+import io.chorus.worker.train.OptimizerKind;
+import io.chorus.worker.Seeds;
+import io.chorus.worker.train.schedule.ScheduleKind;
+import io.chorus.worker.zoo.Architecture;
+
+class JobConfigTest {
+    private static final String MINIMAL = "data:\n  dir: /data/fashion\n";
+
+    private static JobConfig parse(String yaml, String... sets) throws ConfigException {
+        return JobConfig.parse(yaml, "job.yaml", List.of(sets));
+    }
+
+    @Test
+    void minimalConfigTakesEveryDefault() throws ConfigException {
+        JobConfig c = parse(MINIMAL);
+        assertEquals("/data/fashion", c.get(Keys.DATA_DIR));
+        for (ConfigKey<?> k : Keys.all()) {
+            if (!k.required()) {
+                assertEquals(k.defaultValue(), c.get(k), k.name());
+            }
+        }
+    }
+
+    @Test
+    void nestedAndDottedOverridesReachTheirKeys() throws ConfigException {
+        JobConfig c = parse(MINIMAL + "train:\n  lr: 0.1\n  optimizer: Adam\nmodel:\n  arch: resnet\n",
+                "train.lr=0.5", "data.augment.shift=2", "members=3");
+        assertEquals(0.5, c.get(Keys.TRAIN_LR));
+        assertEquals(OptimizerKind.ADAM, c.get(Keys.TRAIN_OPTIMIZER));
+        assertEquals(Architecture.RESNET, c.get(Keys.MODEL_ARCH));
+        assertEquals(2, c.get(Keys.DATA_SHIFT));
+        assertEquals(3, c.members());
+    }
+
+    static Stream<Arguments> invalid() {
+        return Stream.of(
+                Arguments.of("members: 0\n", "members", "0"),
+                Arguments.of("members: many\n", "members", "many"),
+                Arguments.of("seed: 1.5\n", "seed", "1.5"),
+                Arguments.of("data:\n  dir: ''\n", "data.dir", "''"),
+                Arguments.of("data:\n  classes: 1\n", "data.classes", "1"),
+                Arguments.of("data:\n  limit: -5\n", "data.limit", "-5"),
+                Arguments.of("data:\n  validation: -1\n", "data.validation", "-1"),
+                Arguments.of("data:\n  augment:\n    shift: 99\n", "data.augment.shift", "99"),
+                Arguments.of("data:\n  augment:\n    flip: maybe\n", "data.augment.flip", "maybe"),
+                Arguments.of("data:\n  bootstrap: 3\n", "data.bootstrap", "3"),
+                Arguments.of("model:\n  arch: transformer\n", "model.arch", "transformer"),
+                Arguments.of("model:\n  init: zeros\n", "model.init", "zeros"),
+                Arguments.of("model:\n  init_sigma: 0\n", "model.init_sigma", "0"),
+                Arguments.of("model:\n  activation: tanh\n", "model.activation", "tanh"),
+                Arguments.of("model:\n  batchnorm: yes please\n", "model.batchnorm", "yes please"),
+                Arguments.of("model:\n  dropout: 1.0\n", "model.dropout", "1.0"),
+                Arguments.of("model:\n  depth: 0\n", "model.depth", "0"),
+                Arguments.of("model:\n  width: 0\n", "model.width", "0"),
+                Arguments.of("model:\n  block: dense\n", "model.block", "dense"),
+                Arguments.of("train:\n  epochs: 0\n", "train.epochs", "0"),
+                Arguments.of("train:\n  batch: 0\n", "train.batch", "0"),
+                Arguments.of("train:\n  optimizer: lbfgs\n", "train.optimizer", "lbfgs"),
+                Arguments.of("train:\n  lr: -0.1\n", "train.lr", "-0.1"),
+                Arguments.of("train:\n  lr: NaN\n", "train.lr", "NaN"),
+                Arguments.of("train:\n  momentum: 1\n", "train.momentum", "1"),
+                Arguments.of("train:\n  weight_decay: -1e-4\n", "train.weight_decay", "-1.0E-4"),
+                Arguments.of("train:\n  schedule: linear\n", "train.schedule", "linear"),
+                Arguments.of("train:\n  cycles: 0\n", "train.cycles", "0"),
+                Arguments.of("train:\n  step_epochs: 0\n", "train.step_epochs", "0"),
+                Arguments.of("train:\n  step_gamma: 0\n", "train.step_gamma", "0"),
+                Arguments.of("train:\n  threads: 0\n", "train.threads", "0"),
+                Arguments.of("snapshots:\n  every: -1\n", "snapshots.every", "-1"),
+                Arguments.of("swa:\n  start: 1.5\n", "swa.start", "1.5"),
+                Arguments.of("swa:\n  every: -2\n", "swa.every", "-2"));
+    }
+
+    @ParameterizedTest(name = "{1} = {2}")
+    @MethodSource("invalid")
+    void eachInvalidValueIsRejectedNamingItsKeyAndValue(String yaml, String key, String value) {
+        String full = yaml.startsWith("data:") && !yaml.contains("dir:") ? yaml.replace("data:\n", "data:\n  dir: /d\n")
+                : yaml.startsWith("data:") ? yaml : MINIMAL + yaml;
+        ConfigException e = assertThrows(ConfigException.class, () -> parse(full));
+        assertEquals(1, e.problems().size(), e.getMessage());
+        String problem = e.problems().get(0);
+        assertTrue(problem.startsWith(key + ": "), problem);
+        assertTrue(problem.contains(value), problem);
+    }
+
+    @Test
+    void everyKeyHasAnInvalidCaseAbove() {
+        List<String> covered = invalid().map(a -> (String) a.get()[1]).toList();
+        for (ConfigKey<?> k : Keys.all()) {
+            assertTrue(covered.contains(k.name()), "no invalid-value case for " + k.name());
+        }
+    }
+
+    @Test
+    void missingDataDirIsNamed() {
+        ConfigException e = assertThrows(ConfigException.class, () -> parse("members: 2\n"));
+        assertTrue(e.problems().get(0).startsWith("data.dir: required"), e.getMessage());
+    }
+
+    @Test
+    void unknownKeysAreRejectedWithASuggestion() {
+        ConfigException e = assertThrows(ConfigException.class, () -> parse(MINIMAL + "train:\n  lrate: 0.1\n"));
+        assertEquals("train.lrate: unknown key (did you mean train.lr?)", e.problems().get(0));
+        ConfigException set = assertThrows(ConfigException.class, () -> parse(MINIMAL, "model.archh=vgg"));
+        assertTrue(set.getMessage().contains("model.archh: unknown key (did you mean model.arch?)"), set.getMessage());
+    }
+
+    @Test
+    void allProblemsAreReportedAtOnce() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> parse("members: 0\ntrain:\n  lr: 0\n  epochz: 3\n"));
+        assertEquals(4, e.problems().size(), e.getMessage());
+    }
+
+    @Test
+    void contradictoryCombinationsAreRejected() {
+        ConfigException cycles = assertThrows(ConfigException.class, () -> parse(MINIMAL + "train:\n  cycles: 4\n"));
+        assertTrue(cycles.getMessage().startsWith("train.cycles: 4 cycles need train.schedule = cyclic"), cycles.getMessage());
+        ConfigException split = assertThrows(ConfigException.class,
+                () -> parse("data:\n  dir: /d\n  limit: 100\n  validation: 100\n"));
+        assertTrue(split.getMessage().startsWith("data.validation: 100"), split.getMessage());
+    }
+
+    @Test
+    void malformedYamlIsReportedWithItsSource() {
+        ConfigException e = assertThrows(ConfigException.class, () -> parse("members: [1, 2\n"));
+        assertTrue(e.getMessage().startsWith("job.yaml: not valid YAML"), e.getMessage());
+        ConfigException list = assertThrows(ConfigException.class, () -> parse("- a\n- b\n"));
+        assertTrue(list.getMessage().contains("top level must be a mapping"), list.getMessage());
+    }
+
+    @Test
+    void roundTripYamlToObjectToYamlIsUnchanged() throws ConfigException {
+        JobConfig c = parse(MINIMAL + "members: 7\nmodel:\n  arch: vgg\n  dropout: 0.3\ntrain:\n  schedule: cyclic\n  cycles: 3\n");
+        String yaml = c.toYaml();
+        JobConfig back = parse(yaml);
+        assertEquals(c, back);
+        assertEquals(yaml, back.toYaml());
+        assertNotEquals(parse(MINIMAL).toYaml(), yaml);
+    }
+
+    @Test
+    void shippedConfigurationsAreValidAndCanonicalTextRoundTrips() throws IOException, ConfigException {
+        Path conf = Path.of("..", "conf");
+        try (Stream<Path> files = Files.list(conf)) {
+            List<Path> yamls = files.filter(p -> p.toString().endsWith(".yaml")).toList();
+            assertTrue(yamls.size() >= 2, "conf/ ships the example jobs");
+            for (Path p : yamls) {
+                JobConfig c = parse(Files.readString(p));
+                assertEquals(c, parse(c.toYaml()), p.toString());
+            }
+        }
+    }
+
+    @Test
+    void memberSeedsAreDrawnFromTheJobSeedUpFront() throws ConfigException {
+        JobConfig c = parse(MINIMAL + "members: 4\nseed: 99\n");
+        List<MemberSpec> specs = c.memberSpecs();
+        long[] seeds = Seeds.memberSeeds(99, 4);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(i, specs.get(i).id());
+            assertEquals(seeds[i], specs.get(i).seed());
+        }
+        assertEquals(4, java.util.Arrays.stream(seeds).distinct().count());
+        assertEquals(seeds[1], Seeds.memberSeeds(99, 2)[1], "a member's seed does not depend on the ensemble size");
+        assertEquals(ScheduleKind.COSINE, specs.get(0).train().schedule());
+    }
+}
