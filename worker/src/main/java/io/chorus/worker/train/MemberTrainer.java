@@ -41,7 +41,7 @@ import io.chorus.worker.zoo.ModelZoo;
 public final class MemberTrainer {
     private static final Logger LOG = LoggerFactory.getLogger(MemberTrainer.class);
     private static final long SALT_DROPOUT = 0x44524f504f5554L; // "DROPOUT"
-    private static final long PROGRESS_EVERY_NANOS = 2_000_000_000L;
+    private static final long PROGRESS_EVERY_NANOS = 5_000_000_000L;
     static final int EVAL_BATCH = 500;
 
     /** Runs before every update; tests inject faults (a NaN parameter, a crash) through it. */

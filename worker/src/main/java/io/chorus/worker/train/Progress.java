@@ -1,7 +1,7 @@
 package io.chorus.worker.train;
 
 /**
- * A live view of one member's training, emitted every few seconds and at each epoch end.
+ * A live view of one member's training, emitted every five seconds and at each epoch end.
  *
  * @param member          member id
  * @param epoch           1-based epoch in progress
