@@ -15,7 +15,7 @@ package io.chorus.worker.data;
  * @param maxShift largest shift in pixels, in each direction; 0 for none
  * @param flip     whether to mirror images horizontally with probability 1/2
  */
-public record Augmentation(int maxShift, boolean flip) {
+public record Augmentation(int maxShift, boolean flip) implements java.io.Serializable {
 
     /** No augmentation. */
     public static final Augmentation NONE = new Augmentation(0, false);

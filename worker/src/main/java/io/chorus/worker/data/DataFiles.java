@@ -122,18 +122,35 @@ public final class DataFiles {
         return load(resolveDir(dir), TEST_IMAGES, TEST_LABELS, numClasses, conf);
     }
 
+    /**
+     * The URIs of the training images and labels files in {@link #resolveDir(String) resolveDir(dir)}:
+     * what a launcher fingerprints, or ships to executors as raw bytes.
+     */
+    public static List<String> trainFiles(String dir, Configuration conf) throws IOException {
+        return files(resolveDir(dir), TRAIN_IMAGES, TRAIN_LABELS, conf);
+    }
+
+    /** The URIs of the test images and labels files, as {@link #trainFiles}. */
+    public static List<String> testFiles(String dir, Configuration conf) throws IOException {
+        return files(resolveDir(dir), TEST_IMAGES, TEST_LABELS, conf);
+    }
+
     /** Loads one image/label pair from an already resolved directory. */
     static ImageData load(String resolvedDir, String imagesBase, String labelsBase, int numClasses,
                           Configuration conf) throws IOException {
+        List<String> files = files(resolvedDir, imagesBase, labelsBase, conf);
+        return IdxReader.read(files.get(0), files.get(1), numClasses, conf);
+    }
+
+    private static List<String> files(String resolvedDir, String imagesBase, String labelsBase, Configuration conf)
+            throws IOException {
         Objects.requireNonNull(conf, "conf");
         // A local directory (as resolveDir reports it) is read as such, whatever fs.defaultFS says.
         Path dirPath = isLocal(resolvedDir) && !resolvedDir.startsWith("file:")
                 ? new Path(java.nio.file.Path.of(resolvedDir).toAbsolutePath().toUri())
                 : new Path(resolvedDir);
         FileSystem fs = FileSystem.get(dirPath.toUri(), conf);
-        String images = find(fs, dirPath, imagesBase);
-        String labels = find(fs, dirPath, labelsBase);
-        return IdxReader.read(images, labels, numClasses, conf);
+        return List.of(find(fs, dirPath, imagesBase), find(fs, dirPath, labelsBase));
     }
 
     /** The URI of {@code base} or {@code base.gz} in {@code dir}, preferring the uncompressed file. */

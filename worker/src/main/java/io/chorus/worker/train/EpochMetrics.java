@@ -10,7 +10,8 @@ package io.chorus.worker.train;
  * @param lr              learning rate of the epoch's last update
  * @param imagesPerSecond training images per second, evaluation excluded
  * @param seconds         wall time of the epoch's training, evaluation excluded
+ * @param evalSeconds     wall time of the epoch's validation pass
  */
 public record EpochMetrics(int epoch, double trainLoss, double valLoss, double valAccuracy, double lr,
-                           double imagesPerSecond, double seconds) {
+                           double imagesPerSecond, double seconds, double evalSeconds) {
 }

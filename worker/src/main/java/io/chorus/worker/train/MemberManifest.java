@@ -32,6 +32,7 @@ public final class MemberManifest {
     private long imagesSeen;
     private double trainSeconds;
     private int attempts;
+    private List<Attempt> attemptLog = new ArrayList<>();
     private List<SnapshotRecord> snapshots = new ArrayList<>();
     private List<EpochMetrics> epochs = new ArrayList<>();
 
@@ -74,20 +75,29 @@ public final class MemberManifest {
         epochs.removeIf(e -> e.epoch() > completedEpochs);
     }
 
-    public void finish(MemberStatus status, String reason) {
-        this.status = status;
-        this.reason = reason;
-    }
-
     public void addTraining(long images, double seconds) {
         imagesSeen += images;
         trainSeconds += seconds;
     }
 
-    public void startAttempt() {
+    /** Opens a new attempt; an earlier one still marked running never came back, so it crashed. */
+    public void startAttempt(Attempt.Placement where, long resumedAt) {
+        attemptLog.replaceAll(a -> "running".equals(a.outcome()) ? a.withOutcome("crashed") : a);
         attempts++;
+        attemptLog.add(new Attempt(attempts, where.executor(), where.host(), where.pid(),
+                java.time.Instant.now().toString(), resumedAt, "running"));
         status = MemberStatus.RUNNING;
         reason = null;
+    }
+
+    /** Sets the final status and closes the current attempt with it. */
+    public void finish(MemberStatus status, String reason) {
+        this.status = status;
+        this.reason = reason;
+        if (!attemptLog.isEmpty()) {
+            int last = attemptLog.size() - 1;
+            attemptLog.set(last, attemptLog.get(last).withOutcome(status.configName()));
+        }
     }
 
     public int getFormat() { return format; }
@@ -106,6 +116,7 @@ public final class MemberManifest {
     public long getImagesSeen() { return imagesSeen; }
     public double getTrainSeconds() { return trainSeconds; }
     public int getAttempts() { return attempts; }
+    public List<Attempt> getAttemptLog() { return attemptLog; }
     public List<SnapshotRecord> getSnapshots() { return snapshots; }
     public List<EpochMetrics> getEpochs() { return epochs; }
 
@@ -126,6 +137,7 @@ public final class MemberManifest {
     void setImagesSeen(long imagesSeen) { this.imagesSeen = imagesSeen; }
     void setTrainSeconds(double trainSeconds) { this.trainSeconds = trainSeconds; }
     void setAttempts(int attempts) { this.attempts = attempts; }
+    void setAttemptLog(List<Attempt> attemptLog) { this.attemptLog = new ArrayList<>(attemptLog); }
     void setSnapshots(List<SnapshotRecord> snapshots) { this.snapshots = new ArrayList<>(snapshots); }
     void setEpochs(List<EpochMetrics> epochs) { this.epochs = new ArrayList<>(epochs); }
 }

@@ -44,9 +44,12 @@ public final class MemberTrainer {
     private static final long PROGRESS_EVERY_NANOS = 5_000_000_000L;
     static final int EVAL_BATCH = 500;
 
-    /** Runs before every update; tests inject faults (a NaN parameter, a crash) through it. */
+    /**
+     * Runs before every update with the 0-based iteration about to run. Fault injection (a crash, a NaN
+     * parameter) goes through it, so recovery is tested on the real training path.
+     */
     @FunctionalInterface
-    interface IterationHook {
+    public interface IterationHook {
         IterationHook NONE = (net, iteration) -> { };
 
         void beforeUpdate(ComputationGraph net, long iteration);
@@ -59,7 +62,7 @@ public final class MemberTrainer {
         this(fs, IterationHook.NONE);
     }
 
-    MemberTrainer(FileSystem fs, IterationHook hook) {
+    public MemberTrainer(FileSystem fs, IterationHook hook) {
         this.fs = fs;
         this.hook = hook;
     }
@@ -74,6 +77,12 @@ public final class MemberTrainer {
      */
     public MemberManifest train(MemberSpec spec, PreparedData data, Path memberDir, boolean resume,
                                 Progress.Listener listener) throws IOException {
+        return train(spec, data, memberDir, resume, listener, Attempt.here("in-process"));
+    }
+
+    /** As {@link #train(MemberSpec, PreparedData, Path, boolean, Progress.Listener)}, recording where it runs. */
+    public MemberManifest train(MemberSpec spec, PreparedData data, Path memberDir, boolean resume,
+                                Progress.Listener listener, Attempt.Placement where) throws IOException {
         SnapshotStore store = new SnapshotStore(fs, memberDir);
         TrainSpec t = spec.train();
         NativeThreads.set(t.threads());
@@ -115,7 +124,7 @@ public final class MemberTrainer {
             manifest = new MemberManifest(spec.id(), spec.seed(), spec.model().arch().configName(), net.numParams(),
                     data.shape(), data.classes(), data.normalization(), t.epochs(), perEpoch, batches.examples());
         }
-        manifest.startAttempt();
+        manifest.startAttempt(where, net.getIterationCount());
         store.writeManifest(manifest);
 
         CyclicCosineSchedule cyclic = schedule instanceof CyclicCosineSchedule c ? c : null;
@@ -168,9 +177,10 @@ public final class MemberTrainer {
                 }
             }
             double seconds = (System.nanoTime() - epochStart) / 1e9;
+            long evalStart = System.nanoTime();
             Scores val = Scores.of(net, data.validation(), data.normalization(), EVAL_BATCH);
             EpochMetrics metrics = new EpochMetrics(epoch + 1, lossSum / Math.max(1, images), val.nll(),
-                    val.accuracy(), lr, images / seconds, seconds);
+                    val.accuracy(), lr, images / seconds, seconds, (System.nanoTime() - evalStart) / 1e9);
             manifest.addEpoch(metrics);
             manifest.addTraining(images, seconds);
             LOG.info("member {} epoch {}/{}: loss {}, val loss {}, val acc {}, lr {}, {} img/s", spec.id(), epoch + 1,

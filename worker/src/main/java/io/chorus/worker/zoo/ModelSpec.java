@@ -17,5 +17,6 @@ package io.chorus.worker.zoo;
  * @param block      residual block kind of ResNet
  */
 public record ModelSpec(Architecture arch, WeightInitKind init, double initSigma, ActivationKind activation,
-                        boolean batchnorm, double dropout, int depth, int width, BlockKind block) {
+                        boolean batchnorm, double dropout, int depth, int width, BlockKind block)
+        implements java.io.Serializable {
 }
