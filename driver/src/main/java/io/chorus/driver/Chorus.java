@@ -40,7 +40,7 @@ public final class Chorus {
                     TrainCommand cmd = TrainCommand.parse(args.subList(1, args.size()));
                     Configuration hadoop = new Configuration();
                     JobConfig config = loadConfig(cmd, hadoop);
-                    return new LocalLauncher(hadoop, out).train(config, cmd);
+                    return new TrainJob(hadoop, out).run(config, cmd);
                 }
                 case "snapshots" -> {
                     return new SnapshotsCommand(new Configuration(), out).run(args.subList(1, args.size()));

@@ -1,15 +1,20 @@
 package io.chorus.driver;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Parsed arguments of {@code chorus train <job.yaml> [--run-dir DIR] [--set key=value ...]
- * [--resume | --overwrite]}.
+ * Parsed arguments of {@code chorus train}. {@code --master} defaults to spark.master when run by
+ * spark-submit, else {@code local[*]}; {@code --master in-process} trains without Spark, one member after
+ * another. {@code --conf} passes Spark settings, as spark-submit does.
  */
-public record TrainCommand(String jobFile, String runDir, List<String> overrides, boolean resume, boolean overwrite) {
+public record TrainCommand(String jobFile, String runDir, List<String> overrides, boolean resume, boolean overwrite,
+                           String master, Map<String, String> sparkConf) {
 
-    public static final String USAGE = "usage: chorus train <job.yaml> [--run-dir DIR] [--set key=value ...] [--resume | --overwrite]";
+    public static final String USAGE = "usage: chorus train <job.yaml> [--run-dir DIR] [--set key=value ...] "
+            + "[--resume | --overwrite] [--master URL | --master in-process] [--conf spark.key=value ...]";
 
     public static TrainCommand parse(List<String> args) throws BadInputException {
         String job = null;
@@ -17,6 +22,8 @@ public record TrainCommand(String jobFile, String runDir, List<String> overrides
         List<String> sets = new ArrayList<>();
         boolean resume = false;
         boolean overwrite = false;
+        String master = null;
+        Map<String, String> conf = new LinkedHashMap<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             switch (a) {
@@ -24,6 +31,15 @@ public record TrainCommand(String jobFile, String runDir, List<String> overrides
                 case "--set" -> sets.add(value(args, ++i, a));
                 case "--resume" -> resume = true;
                 case "--overwrite" -> overwrite = true;
+                case "--master" -> master = value(args, ++i, a);
+                case "--conf" -> {
+                    String kv = value(args, ++i, a);
+                    int eq = kv.indexOf('=');
+                    if (eq <= 0) {
+                        throw new BadInputException("--conf " + kv + ": expected key=value\n" + USAGE);
+                    }
+                    conf.put(kv.substring(0, eq), kv.substring(eq + 1));
+                }
                 default -> {
                     if (a.startsWith("--run-dir=")) {
                         runDir = a.substring("--run-dir=".length());
@@ -45,7 +61,7 @@ public record TrainCommand(String jobFile, String runDir, List<String> overrides
         if (resume && overwrite) {
             throw new BadInputException("--resume and --overwrite exclude each other\n" + USAGE);
         }
-        return new TrainCommand(job, runDir, List.copyOf(sets), resume, overwrite);
+        return new TrainCommand(job, runDir, List.copyOf(sets), resume, overwrite, master, Map.copyOf(conf));
     }
 
     private static String value(List<String> args, int i, String option) throws BadInputException {

@@ -4,14 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -22,15 +18,8 @@ class ChorusCliTest {
     @TempDir
     File tmp;
 
-    record Result(ExitCode code, String out, String err) {
-    }
-
-    static Result run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        ExitCode code = Chorus.run(Arrays.asList(args), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private String job(String yaml) throws IOException {
@@ -42,7 +31,7 @@ class ChorusCliTest {
     @Test
     void badConfigurationExitsWithTwoNamingEveryKeyAndWritesNothing() throws IOException {
         String runDir = new File(tmp, "run").getAbsolutePath();
-        Result r = run("train", job("data:\n  dir: /nowhere\nmembers: -1\ntrain:\n  optimizer: rmsprop\n"), "--run-dir", runDir);
+        CliRun r = run("train", job("data:\n  dir: /nowhere\nmembers: -1\ntrain:\n  optimizer: rmsprop\n"), "--run-dir", runDir);
         assertEquals(ExitCode.BAD_INPUT, r.code());
         assertTrue(r.err().contains("members: must be between 1 and 1000, got -1"), r.err());
         assertTrue(r.err().contains("train.optimizer: must be one of sgd, adam, got 'rmsprop'"), r.err());
@@ -51,7 +40,7 @@ class ChorusCliTest {
 
     @Test
     void badSetOverrideExitsWithTwo() throws IOException {
-        Result r = run("train", job("data:\n  dir: /nowhere\n"), "--set", "train.epochs=zero");
+        CliRun r = run("train", job("data:\n  dir: /nowhere\n"), "--set", "train.epochs=zero");
         assertEquals(ExitCode.BAD_INPUT, r.code());
         assertTrue(r.err().contains("train.epochs: must be a whole number, got 'zero'"), r.err());
     }
@@ -62,7 +51,7 @@ class ChorusCliTest {
         assertEquals(ExitCode.BAD_INPUT, run("fly").code());
         assertEquals(ExitCode.BAD_INPUT, run("train").code());
         assertEquals(ExitCode.BAD_INPUT, run("train", "missing.yaml").code());
-        Result both = run("train", job("data:\n  dir: /d\n"), "--resume", "--overwrite");
+        CliRun both = run("train", job("data:\n  dir: /d\n"), "--resume", "--overwrite");
         assertEquals(ExitCode.BAD_INPUT, both.code());
         assertTrue(both.err().contains("--resume and --overwrite exclude each other"), both.err());
         assertEquals(ExitCode.SUCCESS, run("--help").code());
@@ -71,7 +60,7 @@ class ChorusCliTest {
     @Test
     void missingDataIsBadInputAndNamesThePlacesLookedAt() throws IOException {
         String runDir = new File(tmp, "run").getAbsolutePath();
-        Result r = run("train", job("data:\n  dir: " + new File(tmp, "no-such-dir").getAbsolutePath() + "\n"), "--run-dir", runDir);
+        CliRun r = run("train", job("data:\n  dir: " + new File(tmp, "no-such-dir").getAbsolutePath() + "\n"), "--run-dir", runDir);
         assertEquals(ExitCode.BAD_INPUT, r.code());
         assertTrue(r.err().contains("no-such-dir"), r.err());
         assertFalse(new File(runDir).exists());
@@ -85,7 +74,7 @@ class ChorusCliTest {
         Files.writeString(precious.toPath(), "{\"member\": 0}");
         List<String> args = new ArrayList<>(List.of("train", job("data:\n  dir: /usr/share/datasets/fashion-mnist\n  limit: 300\n  validation: 100\n"),
                 "--run-dir", runDir.getAbsolutePath()));
-        Result r = run(args.toArray(String[]::new));
+        CliRun r = run(args.toArray(String[]::new));
         assertEquals(ExitCode.BAD_INPUT, r.code(), r.err());
         assertTrue(r.err().contains("already holds a run") && r.err().contains("--resume") && r.err().contains("--overwrite"), r.err());
         assertEquals("{\"member\": 0}", Files.readString(precious.toPath()));
@@ -96,7 +85,7 @@ class ChorusCliTest {
         File runDir = new File(tmp, "tiny");
         String job = job("members: 2\ndata:\n  dir: /usr/share/datasets/fashion-mnist\n  limit: 600\n  validation: 100\n"
                 + "train:\n  epochs: 1\n  batch: 50\n");
-        Result r = run("train", job, "--run-dir", runDir.getAbsolutePath());
+        CliRun r = run("train", job, "--run-dir", runDir.getAbsolutePath());
         assertEquals(ExitCode.SUCCESS, r.code(), r.err());
         File m0 = new File(runDir, "members/member-000/member.json");
         File m1 = new File(runDir, "members/member-001/member.json");
@@ -105,11 +94,11 @@ class ChorusCliTest {
         assertTrue(r.out().contains("finished"), r.out());
         String before = Files.readString(m1.toPath());
 
-        Result again = run("train", job, "--run-dir", runDir.getAbsolutePath(), "--resume");
+        CliRun again = run("train", job, "--run-dir", runDir.getAbsolutePath(), "--resume");
         assertEquals(ExitCode.SUCCESS, again.code(), again.err());
         assertEquals(before, Files.readString(m1.toPath()), "a finished member is left as it is");
 
-        Result listing = run("snapshots", runDir.getAbsolutePath());
+        CliRun listing = run("snapshots", runDir.getAbsolutePath());
         assertEquals(ExitCode.SUCCESS, listing.code(), listing.err());
         List<String> rows = listing.out().lines().toList();
         assertEquals(3, rows.size(), listing.out());
@@ -121,10 +110,10 @@ class ChorusCliTest {
         byte[] bytes = Files.readAllBytes(snapshot.toPath());
         bytes[bytes.length / 2] ^= 0x40;
         Files.write(snapshot.toPath(), bytes);
-        Result corrupt = run("snapshots", runDir.getAbsolutePath());
+        CliRun corrupt = run("snapshots", runDir.getAbsolutePath());
         assertTrue(corrupt.out().lines().toList().get(2).endsWith(",corrupt,corrupt"), corrupt.out());
 
-        Result overwrite = run("train", job, "--run-dir", runDir.getAbsolutePath(), "--overwrite", "--set", "members=1");
+        CliRun overwrite = run("train", job, "--run-dir", runDir.getAbsolutePath(), "--overwrite", "--set", "members=1");
         assertEquals(ExitCode.SUCCESS, overwrite.code(), overwrite.err());
         assertFalse(m1.exists(), "--overwrite replaced the whole run");
     }

@@ -1,0 +1,194 @@
+package io.chorus.driver.spark;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkConf;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.SparkExecutorInfo;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaFutureAction;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.Function;
+import org.apache.spark.broadcast.Broadcast;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.chorus.driver.run.MemberRunner;
+import io.chorus.driver.run.ProgressBoard;
+import io.chorus.worker.train.Attempt;
+import io.chorus.worker.train.MemberSpec;
+import io.chorus.worker.train.Progress;
+
+/**
+ * Trains each member as one Spark task, in its own Spark job so the UI shows it under a named job group
+ * ({@code chorus-member-N}). Jobs are submitted most expensive first; with the FIFO scheduler that is the
+ * order their tasks start, so a mixed ensemble finishes as early as it can.
+ *
+ * <p>The training data travels once per executor JVM as a broadcast of the raw IDX bytes; the task
+ * closure holds only the run directory, the job seed and broadcast handles. Tasks exchange nothing but
+ * serializable specs and outcomes, so Spark's Java serializer suffices (no INDArray crosses the wire).
+ */
+public final class SparkRunner implements MemberRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(SparkRunner.class);
+    private static final long BOARD_EVERY_MILLIS = 10_000;
+
+    private final JavaSparkContext jsc;
+    private final String runDir;
+    private final long jobSeed;
+    private final Configuration hadoop;
+    private final PrintStream out;
+    private final int slots;
+    private final Set<String> executorIds = new java.util.TreeSet<>();
+
+    /**
+     * @param master   the Spark master, or null to take spark.master from spark-submit (local[*] if unset)
+     * @param conf     extra Spark settings ({@code --conf key=value})
+     * @param threads  ND4J threads per member: becomes spark.task.cpus
+     */
+    public SparkRunner(String appName, String master, Map<String, String> conf, int threads, String runDir, long jobSeed,
+                       Configuration hadoop, PrintStream out) {
+        SparkConf sc = new SparkConf().setAppName(appName);
+        if (master != null) {
+            sc.setMaster(master);
+        } else if (!sc.contains("spark.master")) {
+            sc.setMaster("local[*]");
+        }
+        sc.set("spark.task.cpus", Integer.toString(threads));
+        if (sc.get("spark.master").startsWith("local")) {
+            // Local mode talks to nobody: stay on loopback whatever the host name resolves to.
+            sc.setIfMissing("spark.driver.host", "127.0.0.1");
+            sc.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
+        }
+        sc.setIfMissing("spark.ui.showConsoleProgress", "false");
+        sc.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(threads));
+        conf.forEach(sc::set);
+        this.jsc = new JavaSparkContext(sc);
+        this.runDir = runDir;
+        this.jobSeed = jobSeed;
+        this.hadoop = hadoop;
+        this.out = out;
+        this.slots = Math.max(1, jsc.sc().defaultParallelism() / threads);
+    }
+
+    @Override
+    public void run(List<MemberSpec> members, TrainingData data, Consumer<MemberOutcome> onDone) throws IOException {
+        Broadcast<TrainingData> dataB = jsc.broadcast(data);
+        Broadcast<SerializableHadoopConf> confB = jsc.broadcast(new SerializableHadoopConf(hadoop));
+        Faults faults = Faults.parse(jsc.getConf().get(Faults.KEY, ""));
+        TrainFunction fn = new TrainFunction(new MemberTask(runDir, jobSeed, faults), dataB, confB);
+
+        Map<Integer, JavaFutureAction<List<MemberOutcome>>> jobs = new LinkedHashMap<>();
+        for (MemberSpec spec : members) {
+            jsc.setJobGroup("chorus-member-" + spec.id(), String.format(Locale.ROOT, "Chorus member %d: %s, seed %d",
+                    spec.id(), spec.model().arch().configName(), spec.seed()), false);
+            jobs.put(spec.id(), jsc.parallelize(List.of(spec), 1).map(fn).collectAsync());
+        }
+        jsc.clearJobGroup();
+
+        Path root = new Path(runDir);
+        FileSystem fs = root.getFileSystem(hadoop);
+        ProgressBoard board = new ProgressBoard(fs, root, out);
+        Set<Integer> done = new HashSet<>();
+        long lastBoard = System.currentTimeMillis();
+        while (done.size() < jobs.size()) {
+            for (Map.Entry<Integer, JavaFutureAction<List<MemberOutcome>>> e : jobs.entrySet()) {
+                if (done.contains(e.getKey()) || !e.getValue().isDone()) {
+                    continue;
+                }
+                done.add(e.getKey());
+                MemberOutcome outcome;
+                try {
+                    outcome = e.getValue().get().get(0);
+                    if (outcome.executor() != null) {
+                        synchronized (executorIds) {
+                            executorIds.add(outcome.executor() + "@" + outcome.host());
+                        }
+                    }
+                } catch (ExecutionException | InterruptedException ex) {
+                    LOG.error("member {} failed on Spark", e.getKey(), ex);
+                    outcome = MemberOutcome.failed(e.getKey(), ex);
+                }
+                onDone.accept(outcome);
+            }
+            if (System.currentTimeMillis() - lastBoard > BOARD_EVERY_MILLIS) {
+                lastBoard = System.currentTimeMillis();
+                Set<Integer> running = new HashSet<>(jobs.keySet());
+                running.removeAll(done);
+                int active = Math.min(running.size(), slots);
+                board.print(running, running.size() - active, slots);
+            }
+            sleep(200);
+        }
+    }
+
+    @Override
+    public Map<String, Object> describe() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("master", jsc.master());
+        d.put("app_id", jsc.sc().applicationId());
+        d.put("task_cpus", jsc.getConf().get("spark.task.cpus"));
+        List<String> live = new ArrayList<>();
+        for (SparkExecutorInfo e : jsc.sc().statusTracker().getExecutorInfos()) {
+            live.add(e.host() + ":" + e.port());
+        }
+        d.put("executor_endpoints", live);
+        synchronized (executorIds) {
+            d.put("executors_used", new ArrayList<>(executorIds));
+        }
+        return d;
+    }
+
+    @Override
+    public String sparkVersion() {
+        return jsc.version();
+    }
+
+    @Override
+    public void close() {
+        jsc.stop();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while members train", e);
+        }
+    }
+
+    /** The task body: a named, serializable class, so the closure carries exactly these three fields. */
+    static final class TrainFunction implements Function<MemberSpec, MemberOutcome> {
+        private static final long serialVersionUID = 1L;
+        private final MemberTask task;
+        private final Broadcast<TrainingData> data;
+        private final Broadcast<SerializableHadoopConf> conf;
+
+        TrainFunction(MemberTask task, Broadcast<TrainingData> data, Broadcast<SerializableHadoopConf> conf) {
+            this.task = task;
+            this.data = data;
+            this.conf = conf;
+        }
+
+        @Override
+        public MemberOutcome call(MemberSpec spec) throws IOException {
+            Attempt.Placement here = Attempt.here(SparkEnv.get().executorId());
+            TaskContext tc = TaskContext.get();
+            return task.train(spec, data.value(), conf.value().get(), here, tc == null ? 0 : tc.attemptNumber(),
+                    Progress.Listener.NONE);
+        }
+    }
+}
