@@ -10,11 +10,13 @@ package io.chorus.worker.train;
  * @param pid       process id of that JVM
  * @param started   ISO-8601 instant
  * @param resumedAt updates already done when it started (0 for a fresh start)
+ * @param engine    how layers computed: {@code onednn} (DL4J's oneDNN helpers) or {@code java} (DL4J's
+ *                  reference path)
  * @param outcome   {@code running}, then the member status it ended with, or {@code crashed} if it never
  *                  reported (written by the next attempt)
  */
 public record Attempt(int number, String executor, String host, long pid, String started, long resumedAt,
-                      String outcome) {
+                      String engine, String outcome) {
 
     /** Where this JVM is, for attempts started outside Spark. */
     public static Placement here(String executor) {
@@ -32,6 +34,6 @@ public record Attempt(int number, String executor, String host, long pid, String
     }
 
     Attempt withOutcome(String outcome) {
-        return new Attempt(number, executor, host, pid, started, resumedAt, outcome);
+        return new Attempt(number, executor, host, pid, started, resumedAt, engine, outcome);
     }
 }

@@ -81,11 +81,11 @@ public final class MemberManifest {
     }
 
     /** Opens a new attempt; an earlier one still marked running never came back, so it crashed. */
-    public void startAttempt(Attempt.Placement where, long resumedAt) {
+    public void startAttempt(Attempt.Placement where, long resumedAt, String engine) {
         attemptLog.replaceAll(a -> "running".equals(a.outcome()) ? a.withOutcome("crashed") : a);
         attempts++;
         attemptLog.add(new Attempt(attempts, where.executor(), where.host(), where.pid(),
-                java.time.Instant.now().toString(), resumedAt, "running"));
+                java.time.Instant.now().toString(), resumedAt, engine, "running"));
         status = MemberStatus.RUNNING;
         reason = null;
     }

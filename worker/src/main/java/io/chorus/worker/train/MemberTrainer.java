@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 
 import io.chorus.worker.Seeds;
 import io.chorus.worker.data.BatchSource;
+import io.chorus.worker.engine.Engine;
 import io.chorus.worker.data.Normalization;
 import io.chorus.worker.train.schedule.CyclicCosineSchedule;
 import io.chorus.worker.train.schedule.LearningRateSchedules;
@@ -124,7 +125,7 @@ public final class MemberTrainer {
             manifest = new MemberManifest(spec.id(), spec.seed(), spec.model().arch().configName(), net.numParams(),
                     data.shape(), data.classes(), data.normalization(), t.epochs(), perEpoch, batches.examples());
         }
-        manifest.startAttempt(where, net.getIterationCount());
+        manifest.startAttempt(where, net.getIterationCount(), Engine.ensureHelpers() ? "onednn" : "java");
         store.writeManifest(manifest);
 
         CyclicCosineSchedule cyclic = schedule instanceof CyclicCosineSchedule c ? c : null;

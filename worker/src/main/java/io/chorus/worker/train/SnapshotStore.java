@@ -169,6 +169,7 @@ public final class SnapshotStore {
                     + " recorded " + record.sha256());
         }
         try (InputStream in = new java.io.ByteArrayInputStream(bytes)) {
+            io.chorus.worker.engine.Engine.ensureHelpers();
             return ModelSerializer.restoreComputationGraph(in, withUpdater);
         }
     }

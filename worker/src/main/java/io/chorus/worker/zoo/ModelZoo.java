@@ -155,6 +155,7 @@ public final class ModelZoo {
     /** {@link #configure} then {@code new ComputationGraph(conf).init()}. */
     public static ComputationGraph build(ModelSpec spec, ImageShape input, int numClasses, long seed,
                                          IUpdater updater, double l2) {
+        io.chorus.worker.engine.Engine.ensureHelpers();
         ComputationGraph net = new ComputationGraph(configure(spec, input, numClasses, seed, updater, l2));
         net.init();
         return net;

@@ -80,6 +80,7 @@ class MemberTrainerTest {
         MemberManifest m = trainer(dir).train(member(11, train(ScheduleKind.COSINE, 1, 1)), data, dir, false, Progress.Listener.NONE);
 
         assertEquals(MemberStatus.FINISHED, m.getStatus());
+        assertEquals("onednn", m.getAttemptLog().get(0).engine());
         assertEquals(431_080, m.getParameters());
         assertEquals(2, m.getEpochs().size());
         assertEquals(2, m.getSnapshots().size());
