@@ -34,7 +34,6 @@ import io.chorus.driver.spark.SparkRunner;
 import io.chorus.driver.spark.TrainingData;
 import io.chorus.worker.data.DataFiles;
 import io.chorus.worker.data.DataFormatException;
-import io.chorus.worker.data.ImageData;
 import io.chorus.worker.fs.HadoopFiles;
 import io.chorus.worker.fs.Json;
 import io.chorus.worker.train.MemberManifest;
@@ -74,8 +73,8 @@ public final class TrainJob {
         try {
             data = TrainingData.read(config.dataSpec().dir(), hadoop);
             testFiles = TrainingData.fingerprint(DataFiles.testFiles(config.dataSpec().dir(), hadoop), hadoop);
-            ImageData all = data.parse(config.dataSpec().classes());
-            prepared = PreparedData.prepare(all, config.dataSpec(), config.seed());
+            // Through the per-JVM cache: in local mode the executors are this JVM and reuse it.
+            prepared = data.prepared(config.dataSpec(), config.seed());
         } catch (DataFormatException | FileNotFoundException | IllegalArgumentException e) {
             throw new BadInputException("data: " + e.getMessage(), e);
         }
