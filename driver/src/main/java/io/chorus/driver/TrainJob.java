@@ -92,7 +92,8 @@ public final class TrainJob {
                 toTrain.add(spec);
             }
         }
-        toTrain = byCostDescending(toTrain, prepared);
+        Map<ModelSpec, Long> params = new HashMap<>();
+        toTrain = byCostDescending(toTrain, prepared, params);
 
         HadoopFiles.writeAtomically(fs, new Path(runDir, "job.yaml"), config.toYaml().getBytes(StandardCharsets.UTF_8));
         RunManifest run = new RunManifest();
@@ -107,10 +108,10 @@ public final class TrainJob {
             run.members.add(m != null ? RunMember.of(m, dir) : RunMember.pending(spec.id(), spec.seed(), dir));
         }
 
-        out.printf(Locale.ROOT, "chorus: %d member(s) of %s (%s parameters each) on %s images: %d train, %d validation -> %s%n",
-                config.members(), config.modelSpec().arch().configName(), String.format(Locale.ROOT, "%,d",
-                        parameters(config.modelSpec(), prepared)), prepared.shape(), prepared.train().size(),
-                prepared.validation().size(), runDir);
+        long parameters = params.computeIfAbsent(config.modelSpec(), m -> parameters(m, prepared));
+        out.printf(Locale.ROOT, "chorus: %d member(s) of %s (%,d parameters each) on %s images: %d train, %d validation -> %s%n",
+                config.members(), config.modelSpec().arch().configName(), parameters, prepared.shape(),
+                prepared.train().size(), prepared.validation().size(), runDir);
         try (MemberRunner runner = runner(config, cmd, runDir)) {
             run.versions = Versions.of(runner.sparkVersion());
             run.spark = runner.describe();
@@ -168,10 +169,10 @@ public final class TrainJob {
 
     /**
      * Largest estimated cost first (parameters x epochs x examples), so that with fewer slots than members
-     * the long ones do not start last. Ties keep member order.
+     * the long ones do not start last. Ties keep member order. {@code params} caches parameter counts per
+     * model (counting one builds the network).
      */
-    static List<MemberSpec> byCostDescending(List<MemberSpec> specs, PreparedData data) {
-        Map<ModelSpec, Long> params = new HashMap<>();
+    static List<MemberSpec> byCostDescending(List<MemberSpec> specs, PreparedData data, Map<ModelSpec, Long> params) {
         List<MemberSpec> sorted = new ArrayList<>(specs);
         sorted.sort(Comparator.comparingDouble((MemberSpec s) -> -(double) params.computeIfAbsent(s.model(),
                 m -> parameters(m, data)) * s.train().epochs() * data.train().size()).thenComparingInt(MemberSpec::id));
