@@ -1,0 +1,167 @@
+package io.chorus.worker.engine;
+
+import io.chorus.worker.data.BatchSource;
+import io.chorus.worker.data.DataFiles;
+import io.chorus.worker.data.ImageData;
+import io.chorus.worker.data.Normalization;
+import io.chorus.worker.train.NativeThreads;
+import io.chorus.worker.zoo.ActivationKind;
+import io.chorus.worker.zoo.Architecture;
+import io.chorus.worker.zoo.BlockKind;
+import io.chorus.worker.zoo.FlopCount;
+import io.chorus.worker.zoo.ModelSpec;
+import io.chorus.worker.zoo.ModelZoo;
+import io.chorus.worker.zoo.WeightInitKind;
+import org.apache.hadoop.conf.Configuration;
+import org.deeplearning4j.nn.conf.CacheMode;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.learning.config.Nesterovs;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Measures the engine alone: training and inference throughput of one network in this JVM, with the
+ * knobs DL4J offers (workspace mode, cache mode, batch size, threads), on real Fashion-MNIST images
+ * prepared before the clock starts. Used by {@code bench/engine-knobs} and {@code bench/vs-pytorch}.
+ *
+ * <pre>
+ * java -cp ... io.chorus.worker.engine.EngineProbe --arch lenet|resnet [--batch 64] [--images 6400]
+ *      [--infer-batch 500] [--workspace ENABLED|NONE] [--cache NONE|HOST|DEVICE] [--threads 1]
+ *      [--data DIR] [--skip-training] [--skip-inference]
+ * </pre>
+ * Prints one JSON line: images/s and GFLOP/s of training (after 10 warm-up batches) and of inference.
+ */
+public final class EngineProbe {
+    private static final int WARMUP_BATCHES = 10;
+
+    private EngineProbe() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = parse(args);
+        String arch = a.getOrDefault("arch", "lenet");
+        int batch = Integer.parseInt(a.getOrDefault("batch", "64"));
+        int images = Integer.parseInt(a.getOrDefault("images", "6400"));
+        int inferBatch = Integer.parseInt(a.getOrDefault("infer-batch", "500"));
+        int threads = Integer.parseInt(a.getOrDefault("threads", "1"));
+        WorkspaceMode workspace = WorkspaceMode.valueOf(a.getOrDefault("workspace", "ENABLED").toUpperCase(Locale.ROOT));
+        CacheMode cache = CacheMode.valueOf(a.getOrDefault("cache", "NONE").toUpperCase(Locale.ROOT));
+        String dir = DataFiles.resolveDir(a.getOrDefault("data", "/usr/share/datasets/fashion-mnist"));
+
+        NativeThreads.set(threads);
+        boolean helpers = Engine.ensureHelpers();
+        ImageData train = DataFiles.loadTrain(dir, 10, new Configuration()).limit(images);
+        Normalization norm = Normalization.fit(train);
+
+        ModelSpec spec = spec(arch);
+        ComputationGraphConfiguration conf = ModelZoo.configure(spec, train.shape(), 10, 7,
+                new Nesterovs(0.02, 0.9), 5e-4);
+        conf.setTrainingWorkspaceMode(workspace);
+        conf.setInferenceWorkspaceMode(workspace);
+        conf.setCacheMode(cache);
+        for (var v : conf.getVertices().values()) {
+            if (v instanceof LayerVertex lv) {
+                lv.getLayerConf().setCacheMode(cache);
+            }
+        }
+        FlopCount flop = FlopCount.of(conf, InputType.convolutional(train.shape().height(), train.shape().width(),
+                train.shape().channels()));
+        ComputationGraph net = new ComputationGraph(conf);
+        net.init();
+
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("arch", arch);
+        out.put("engine", helpers ? "onednn" : "java");
+        out.put("threads", threads);
+        out.put("batch", batch);
+        out.put("workspace", workspace.name());
+        out.put("cache", cache.name());
+        out.put("params", net.numParams());
+        out.put("forward_mflop", round(flop.forward() / 1e6, 3));
+        out.put("training_mflop", round(flop.training() / 1e6, 3));
+        if (!a.containsKey("skip-training")) {
+            List<DataSet> batches = new ArrayList<>();
+            for (int from = 0; from + batch <= train.size(); from += batch) {
+                batches.add(BatchSource.toDataSet(train, norm, from, from + batch));
+            }
+            if (batches.size() <= WARMUP_BATCHES) {
+                throw new IllegalArgumentException("--images " + images + " gives " + batches.size()
+                        + " batches of " + batch + "; need more than " + WARMUP_BATCHES);
+            }
+            long start = 0;
+            for (int i = 0; i < batches.size(); i++) {
+                if (i == WARMUP_BATCHES) {
+                    start = System.nanoTime();
+                }
+                net.fit(batches.get(i));
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double rate = (batches.size() - WARMUP_BATCHES) * (double) batch / seconds;
+            out.put("train_images_per_second", round(rate, 1));
+            out.put("train_gflops", round(rate * flop.training() / 1e9, 2));
+            out.put("final_score", round(net.score(), 4));
+        }
+        if (!a.containsKey("skip-inference")) {
+            List<INDArray> chunks = new ArrayList<>();
+            for (int from = 0; from + inferBatch <= train.size(); from += inferBatch) {
+                chunks.add(BatchSource.toDataSet(train, norm, from, from + inferBatch).getFeatures());
+            }
+            net.output(chunks.get(0));
+            long start = System.nanoTime();
+            for (INDArray x : chunks) {
+                net.output(x);
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double rate = chunks.size() * (double) inferBatch / seconds;
+            out.put("infer_batch", inferBatch);
+            out.put("inference_images_per_second", round(rate, 1));
+            out.put("inference_gflops", round(rate * flop.forward() / 1e9, 2));
+        }
+        System.out.println(io.chorus.worker.fs.Json.MAPPER.writer()
+                .without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
+    }
+
+    /** The benchmark networks: classic LeNet, and the small ResNet (3 stages of 2 basic blocks, 16/32/64, BN). */
+    static ModelSpec spec(String arch) {
+        return switch (arch) {
+            case "lenet" -> new ModelSpec(Architecture.LENET, WeightInitKind.HE, 0.01, ActivationKind.RELU,
+                    false, 0, 2, 16, BlockKind.BASIC);
+            case "resnet" -> new ModelSpec(Architecture.RESNET, WeightInitKind.HE, 0.01, ActivationKind.RELU,
+                    true, 0, 2, 16, BlockKind.BASIC);
+            default -> throw new IllegalArgumentException("--arch must be lenet or resnet, got " + arch);
+        };
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--")) {
+                throw new IllegalArgumentException("unexpected argument " + args[i]);
+            }
+            String key = args[i].substring(2);
+            if (key.startsWith("skip-")) {
+                m.put(key, "true");
+            } else if (i + 1 < args.length) {
+                m.put(key, args[++i]);
+            } else {
+                throw new IllegalArgumentException(args[i] + " needs a value");
+            }
+        }
+        return m;
+    }
+
+    private static double round(double v, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+}
