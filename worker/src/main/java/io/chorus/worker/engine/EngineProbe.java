@@ -37,12 +37,16 @@ import java.util.Map;
  * <pre>
  * java -cp ... io.chorus.worker.engine.EngineProbe --arch lenet|resnet [--batch 64] [--images 6400]
  *      [--infer-batch 500] [--workspace ENABLED|NONE] [--cache NONE|HOST|DEVICE] [--threads 1]
+ *      (without --workspace and --cache: the model zoo's settings, as members train)
  *      [--data DIR] [--skip-training] [--skip-inference]
  * </pre>
- * Prints one JSON line: images/s and GFLOP/s of training (after 10 warm-up batches) and of inference.
+ * Prints one JSON line: images/s and GFLOP/s of training (one pass, after 10 warm-up batches) and of
+ * inference (three passes over the images after an untimed one).
  */
 public final class EngineProbe {
     private static final int WARMUP_BATCHES = 10;
+    /** Timed passes over the images at inference, after one untimed pass. */
+    private static final int INFERENCE_PASSES = 3;
 
     private EngineProbe() {
     }
@@ -55,7 +59,7 @@ public final class EngineProbe {
         int inferBatch = Integer.parseInt(a.getOrDefault("infer-batch", "500"));
         int threads = Integer.parseInt(a.getOrDefault("threads", "1"));
         WorkspaceMode workspace = WorkspaceMode.valueOf(a.getOrDefault("workspace", "ENABLED").toUpperCase(Locale.ROOT));
-        CacheMode cache = CacheMode.valueOf(a.getOrDefault("cache", "NONE").toUpperCase(Locale.ROOT));
+        String cacheArg = a.get("cache");
         String dir = DataFiles.resolveDir(a.getOrDefault("data", "/usr/share/datasets/fashion-mnist"));
 
         NativeThreads.set(threads);
@@ -68,10 +72,13 @@ public final class EngineProbe {
                 new Nesterovs(0.02, 0.9), 5e-4);
         conf.setTrainingWorkspaceMode(workspace);
         conf.setInferenceWorkspaceMode(workspace);
-        conf.setCacheMode(cache);
-        for (var v : conf.getVertices().values()) {
-            if (v instanceof LayerVertex lv) {
-                lv.getLayerConf().setCacheMode(cache);
+        if (cacheArg != null) {
+            CacheMode cache = CacheMode.valueOf(cacheArg.toUpperCase(Locale.ROOT));
+            conf.setCacheMode(cache);
+            for (var v : conf.getVertices().values()) {
+                if (v instanceof LayerVertex lv) {
+                    lv.getLayerConf().setCacheMode(cache);
+                }
             }
         }
         FlopCount flop = FlopCount.of(conf, InputType.convolutional(train.shape().height(), train.shape().width(),
@@ -85,7 +92,7 @@ public final class EngineProbe {
         out.put("threads", threads);
         out.put("batch", batch);
         out.put("workspace", workspace.name());
-        out.put("cache", cache.name());
+        out.put("cache", conf.getCacheMode().name());
         out.put("params", net.numParams());
         out.put("forward_mflop", round(flop.forward() / 1e6, 3));
         out.put("training_mflop", round(flop.training() / 1e6, 3));
@@ -116,13 +123,17 @@ public final class EngineProbe {
             for (int from = 0; from + inferBatch <= train.size(); from += inferBatch) {
                 chunks.add(BatchSource.toDataSet(train, norm, from, from + inferBatch).getFeatures());
             }
-            net.output(chunks.get(0));
-            long start = System.nanoTime();
             for (INDArray x : chunks) {
-                net.output(x);
+                net.output(x); // warm-up pass
+            }
+            long start = System.nanoTime();
+            for (int r = 0; r < INFERENCE_PASSES; r++) {
+                for (INDArray x : chunks) {
+                    net.output(x);
+                }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            double rate = chunks.size() * (double) inferBatch / seconds;
+            double rate = INFERENCE_PASSES * chunks.size() * (double) inferBatch / seconds;
             out.put("infer_batch", inferBatch);
             out.put("inference_images_per_second", round(rate, 1));
             out.put("inference_gflops", round(rate * flop.forward() / 1e9, 2));

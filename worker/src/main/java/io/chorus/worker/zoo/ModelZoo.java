@@ -6,6 +6,7 @@ import io.chorus.worker.zoo.GraphAssembler.Padding;
 import java.util.Locale;
 import java.util.Objects;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -127,6 +128,9 @@ public final class ModelZoo {
         GraphBuilder graph = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .dataType(DataType.FLOAT)
+                // Keeps each layer's forward output for its backward pass instead of recomputing it:
+                // measured 5-20% faster for LeNet and about 30% for the small ResNet (bench/engine-knobs).
+                .cacheMode(CacheMode.DEVICE)
                 .updater(updater)
                 .l2(l2)
                 .weightInit(weightInit(spec))
