@@ -56,6 +56,11 @@ public final class InProcessRunner implements MemberRunner {
     }
 
     @Override
+    public Tasks tasks() {
+        return new LocalTasks(hadoop);
+    }
+
+    @Override
     public String sparkVersion() {
         return "none";
     }

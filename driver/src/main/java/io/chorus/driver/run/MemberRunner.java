@@ -22,6 +22,9 @@ public interface MemberRunner extends AutoCloseable {
     /** run.json's {@code spark} section: master, application id, executors. */
     Map<String, Object> describe();
 
+    /** Where evaluation work runs: the same Spark application, or this JVM. */
+    Tasks tasks();
+
     /** The Spark version in use, or {@code none}. */
     String sparkVersion();
 

@@ -52,6 +52,7 @@ public final class SparkRunner implements MemberRunner {
     private final PrintStream out;
     private final int slots;
     private final Set<String> executorIds = new java.util.TreeSet<>();
+    private SparkTasks tasks;
 
     /**
      * @param master   the Spark master, or null to take spark.master from spark-submit (local[*] if unset)
@@ -149,6 +150,14 @@ public final class SparkRunner implements MemberRunner {
             d.put("executors_used", new ArrayList<>(executorIds));
         }
         return d;
+    }
+
+    @Override
+    public io.chorus.driver.run.Tasks tasks() {
+        if (tasks == null) {
+            tasks = new SparkTasks(jsc, hadoop, slots);
+        }
+        return tasks;
     }
 
     @Override
