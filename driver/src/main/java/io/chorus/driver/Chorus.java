@@ -15,8 +15,8 @@ import io.chorus.driver.config.JobConfig;
 import io.chorus.worker.fs.HadoopFiles;
 
 /**
- * The {@code chorus} command line. Subcommands: {@code train} (a job) and {@code snapshots} (every
- * committed snapshot of a run, scored on the test split). Exit codes follow {@link ExitCode}.
+ * The {@code chorus} command line. Subcommands: {@code train} (a job), {@code evaluate} (a trained run's
+ * models and ensembles) and {@code snapshots} (every committed snapshot of a run, scored on the test split). Exit codes follow {@link ExitCode}.
  */
 public final class Chorus {
     private Chorus() {
@@ -32,6 +32,7 @@ public final class Chorus {
             out.println("chorus: train ensembles of convolutional networks");
             out.println(TrainCommand.USAGE);
             out.println(SnapshotsCommand.USAGE);
+            out.println(EvaluateCommand.USAGE);
             return args.isEmpty() ? ExitCode.BAD_INPUT : ExitCode.SUCCESS;
         }
         try {
@@ -42,11 +43,14 @@ public final class Chorus {
                     JobConfig config = loadConfig(cmd, hadoop);
                     return new TrainJob(hadoop, out).run(config, cmd);
                 }
+                case "evaluate" -> {
+                    return new EvaluateCommand(new Configuration(), out).run(args.subList(1, args.size()));
+                }
                 case "snapshots" -> {
                     return new SnapshotsCommand(new Configuration(), out).run(args.subList(1, args.size()));
                 }
                 default -> throw new BadInputException("unknown command " + args.get(0) + "\n" + TrainCommand.USAGE
-                        + "\n" + SnapshotsCommand.USAGE);
+                        + "\n" + SnapshotsCommand.USAGE + "\n" + EvaluateCommand.USAGE);
             }
         } catch (BadInputException e) {
             err.println("chorus: " + e.getMessage());

@@ -32,14 +32,7 @@ public record TrainCommand(String jobFile, String runDir, List<String> overrides
                 case "--resume" -> resume = true;
                 case "--overwrite" -> overwrite = true;
                 case "--master" -> master = value(args, ++i, a);
-                case "--conf" -> {
-                    String kv = value(args, ++i, a);
-                    int eq = kv.indexOf('=');
-                    if (eq <= 0) {
-                        throw new BadInputException("--conf " + kv + ": expected key=value\n" + USAGE);
-                    }
-                    conf.put(kv.substring(0, eq), kv.substring(eq + 1));
-                }
+                case "--conf" -> CliArgs.sparkConf(value(args, ++i, a), conf, USAGE);
                 default -> {
                     if (a.startsWith("--run-dir=")) {
                         runDir = a.substring("--run-dir=".length());
@@ -65,10 +58,7 @@ public record TrainCommand(String jobFile, String runDir, List<String> overrides
     }
 
     private static String value(List<String> args, int i, String option) throws BadInputException {
-        if (i >= args.size()) {
-            throw new BadInputException(option + " needs a value\n" + USAGE);
-        }
-        return args.get(i);
+        return CliArgs.value(args, i, option, USAGE);
     }
 
     /** Default run directory: runs/&lt;job file name without extension&gt;, stable so --resume finds it. */

@@ -23,6 +23,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.chorus.driver.config.JobConfig;
+import io.chorus.driver.config.Keys;
+import io.chorus.driver.eval.EvaluateJob;
 import io.chorus.driver.run.InProcessRunner;
 import io.chorus.driver.run.MemberRunner;
 import io.chorus.driver.run.RunManifest;
@@ -124,14 +126,43 @@ public final class TrainJob {
                 }
             });
             run.spark = runner.describe();
+            int finished = (int) run.members.stream().filter(m -> m.status() == MemberStatus.FINISHED).count();
+            run.status = finished == specs.size() ? RunStatus.SUCCEEDED : finished > 0 ? RunStatus.PARTIAL : RunStatus.FAILED;
+            run.wallSeconds = Duration.between(started, Instant.now()).toMillis() / 1000.0;
+            summarize(run);
+            if (finished > 0 && config.get(Keys.EVALUATE_ENABLED)) {
+                evaluate(config, runDir, runner, run);
+            } else {
+                run.evaluation = Map.of("status", "skipped", "reason", finished == 0 ? "no member finished"
+                        : "evaluate.enabled is false");
+            }
         }
-        int finished = (int) run.members.stream().filter(m -> m.status() == MemberStatus.FINISHED).count();
-        run.status = finished == specs.size() ? RunStatus.SUCCEEDED : finished > 0 ? RunStatus.PARTIAL : RunStatus.FAILED;
         run.ended = Instant.now().toString();
-        run.wallSeconds = Duration.between(started, Instant.now()).toMillis() / 1000.0;
         writeRun(fs, runDir, run);
-        summarize(run);
+        out.printf(Locale.ROOT, "chorus: %s in %.1f s; run.json status %s%n", run.job,
+                Duration.between(started, Instant.now()).toMillis() / 1000.0, run.status.configName());
         return run.status.exitCode();
+    }
+
+    /**
+     * Evaluates the run on the same Spark application. A failed evaluation leaves every trained member and
+     * snapshot in place, is recorded in run.json, and fails the job (exit code 1), since a scheduler
+     * waiting for the report must not take the run for complete.
+     */
+    private void evaluate(JobConfig config, Path runDir, MemberRunner runner, RunManifest run) {
+        long t0 = System.nanoTime();
+        try {
+            Map<String, Object> metrics = new EvaluateJob(hadoop, out).run(config, runDir, runner.tasks(), null);
+            EvaluationSummary.print(metrics, out);
+            run.evaluation = Map.of("status", "succeeded", "seconds", (System.nanoTime() - t0) / 1e9,
+                    "metrics", EvaluateJob.EVAL + "/" + io.chorus.driver.eval.EnsembleReport.NAME);
+        } catch (Exception e) {
+            LOG.error("evaluation failed", e);
+            out.println("chorus: evaluation failed: " + e.getMessage() + " (the trained members are intact; rerun "
+                    + "chorus evaluate " + runDir + ")");
+            run.evaluation = Map.of("status", "failed", "reason", String.valueOf(e.getMessage()));
+            run.status = RunStatus.FAILED;
+        }
     }
 
     /** Folds one member's outcome into run.json, from the member's own manifest. */
@@ -223,6 +254,5 @@ public final class TrainJob {
                     valNll, m.parameters(), m.trainSeconds(), m.executor() == null ? "-" : m.executor() + "@" + m.host(),
                     m.reason() == null ? "" : "  (" + m.reason() + ")");
         }
-        out.printf(Locale.ROOT, "chorus: %s in %.1f s; run.json status %s%n", run.job, run.wallSeconds, run.status.configName());
     }
 }

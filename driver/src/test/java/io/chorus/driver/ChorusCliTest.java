@@ -84,7 +84,7 @@ class ChorusCliTest {
     void trainsATinyJobEndToEndAndResumeRetrainsNothing() throws IOException {
         File runDir = new File(tmp, "tiny");
         String job = job("members: 2\ndata:\n  dir: /usr/share/datasets/fashion-mnist\n  limit: 600\n  validation: 100\n"
-                + "train:\n  epochs: 1\n  batch: 50\n");
+                + "train:\n  epochs: 1\n  batch: 50\nevaluate:\n  enabled: false\n");
         CliRun r = run("train", job, "--run-dir", runDir.getAbsolutePath());
         assertEquals(ExitCode.SUCCESS, r.code(), r.err());
         File m0 = new File(runDir, "members/member-000/member.json");

@@ -129,6 +129,23 @@ public final class JobConfig {
             problems.add(Keys.TRAIN_CYCLES.name() + ": " + cycles + " cycles need train.schedule = cyclic, got "
                     + schedule.configName());
         }
+        int members = (Integer) v.get(Keys.MEMBERS);
+        int backbone = (Integer) v.get(Keys.HEADS_BACKBONE);
+        if ((Integer) v.get(Keys.HEADS_COUNT) > 0 && backbone >= members) {
+            problems.add(Keys.HEADS_BACKBONE.name() + ": member " + backbone + " does not exist; members are 0.."
+                    + (members - 1));
+        }
+        if ((Integer) v.get(Keys.MC_DROPOUT_PASSES) > 0 && (Double) v.get(Keys.MODEL_DROPOUT) == 0) {
+            problems.add(Keys.MC_DROPOUT_PASSES.name() + ": " + v.get(Keys.MC_DROPOUT_PASSES)
+                    + " passes need model.dropout > 0; with no dropout every pass is the same");
+        }
+        String weights = ((String) v.get(Keys.ENSEMBLE_WEIGHTS)).trim();
+        if (!weights.equals("fit")) {
+            String problem = WeightsSetting.problem(weights, members);
+            if (problem != null) {
+                problems.add(Keys.ENSEMBLE_WEIGHTS.name() + ": " + problem);
+            }
+        }
         int limit = (Integer) v.get(Keys.DATA_LIMIT);
         int validation = (Integer) v.get(Keys.DATA_VALIDATION);
         if (limit > 0 && validation >= limit) {

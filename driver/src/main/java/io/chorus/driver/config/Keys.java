@@ -67,6 +67,22 @@ public final class Keys {
     public static final ConfigKey<Double> SWA_START = key("swa.start", "fraction of training after which SWA collection begins", 0.75, doubleIn(0, false, 1, false));
     public static final ConfigKey<Integer> SWA_EVERY = key("swa.every", "epochs between SWA collection points (0 = off)", 0, intIn(0, 100000));
 
+    public static final ConfigKey<Boolean> EVALUATE_ENABLED = key("evaluate.enabled", "evaluate the run (chorus evaluate) at the end of chorus train", true, bool());
+    public static final ConfigKey<Integer> EVALUATE_BATCH = key("evaluate.batch", "images per forward pass when computing class probabilities", 500, intIn(1, 1 << 20));
+    public static final ConfigKey<Integer> EVALUATE_TEST_LIMIT = key("evaluate.test_limit", "evaluate on the first N test examples only (0 = all)", 0, intIn(0, MAX));
+    public static final ConfigKey<Integer> EVALUATE_TASKS = key("evaluate.tasks", "Spark tasks the evaluation images are split into (0 = two per slot)", 0, intIn(0, 100000));
+    public static final ConfigKey<String> ENSEMBLE_WEIGHTS = key("ensemble.weights", "weights of the weighted average: fit (on the validation split) or one comma-separated weight per member, non-negative, summing to 1", "fit", nonBlank());
+    public static final ConfigKey<Integer> ENSEMBLE_SNAPSHOT_LAST = key("ensemble.snapshot_last", "snapshot ensemble: the last N snapshots of one trajectory", 5, intIn(1, 100000));
+    public static final ConfigKey<Integer> ENSEMBLE_SELECTION_ROUNDS = key("ensemble.selection_rounds", "greedy selection with replacement over all snapshots: rounds", 20, intIn(1, 100000));
+    public static final ConfigKey<Boolean> ENSEMBLE_CROSS_AVERAGE = key("ensemble.cross_average", "also average parameters ACROSS members, only to show that it fails (permutation symmetry)", false, bool());
+    public static final ConfigKey<Integer> HEADS_COUNT = key("heads.count", "FC-head-only ensemble: classifier heads trained on one frozen backbone (0 = off)", 0, intIn(0, 1000));
+    public static final ConfigKey<Integer> HEADS_BACKBONE = key("heads.backbone", "member whose convolutional backbone the heads share", 0, intIn(0, 999));
+    public static final ConfigKey<Integer> HEADS_EPOCHS = key("heads.epochs", "epochs of each head over the backbone's features", 5, intIn(1, 100000));
+    public static final ConfigKey<Integer> HEADS_LAYERS = key("heads.layers", "hidden fully connected layers of each head (0 = softmax regression)", 1, intIn(0, 16));
+    public static final ConfigKey<Integer> HEADS_HIDDEN = key("heads.hidden", "units of each hidden layer of a head", 256, intIn(1, 1 << 16));
+    public static final ConfigKey<Boolean> HEADS_BOOTSTRAP = key("heads.bootstrap", "train each head on its own bootstrap sample", false, bool());
+    public static final ConfigKey<Integer> MC_DROPOUT_PASSES = key("mc_dropout.passes", "MC dropout: stochastic passes of the best member with dropout on (0 = off; needs model.dropout > 0)", 0, intIn(0, 10000));
+
     private Keys() {
     }
 

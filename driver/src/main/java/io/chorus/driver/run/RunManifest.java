@@ -27,6 +27,8 @@ public final class RunManifest {
     public Map<String, Object> data;
     public Map<String, Object> spark;
     public List<RunMember> members = new ArrayList<>();
+    /** How the evaluation at the end of the run went: {@code status} (succeeded, failed, skipped), {@code reason}. */
+    public Map<String, Object> evaluation;
 
     public static Map<String, Object> dataSection(String dir, List<TrainingData.DataFile> train,
                                                   List<TrainingData.DataFile> test) {

@@ -86,7 +86,22 @@ class JobConfigTest {
                 Arguments.of("train:\n  threads: 0\n", "train.threads", "0"),
                 Arguments.of("snapshots:\n  every: -1\n", "snapshots.every", "-1"),
                 Arguments.of("swa:\n  start: 1.5\n", "swa.start", "1.5"),
-                Arguments.of("swa:\n  every: -2\n", "swa.every", "-2"));
+                Arguments.of("swa:\n  every: -2\n", "swa.every", "-2"),
+                Arguments.of("evaluate:\n  enabled: sometimes\n", "evaluate.enabled", "sometimes"),
+                Arguments.of("evaluate:\n  batch: 0\n", "evaluate.batch", "0"),
+                Arguments.of("evaluate:\n  test_limit: -1\n", "evaluate.test_limit", "-1"),
+                Arguments.of("evaluate:\n  tasks: -3\n", "evaluate.tasks", "-3"),
+                Arguments.of("ensemble:\n  weights: '0.5,0.2'\n", "ensemble.weights", "0.5,0.2"),
+                Arguments.of("ensemble:\n  snapshot_last: 0\n", "ensemble.snapshot_last", "0"),
+                Arguments.of("ensemble:\n  selection_rounds: 0\n", "ensemble.selection_rounds", "0"),
+                Arguments.of("ensemble:\n  cross_average: 2\n", "ensemble.cross_average", "2"),
+                Arguments.of("heads:\n  count: -1\n", "heads.count", "-1"),
+                Arguments.of("heads:\n  backbone: -1\n", "heads.backbone", "-1"),
+                Arguments.of("heads:\n  epochs: 0\n", "heads.epochs", "0"),
+                Arguments.of("heads:\n  layers: 17\n", "heads.layers", "17"),
+                Arguments.of("heads:\n  hidden: 0\n", "heads.hidden", "0"),
+                Arguments.of("heads:\n  bootstrap: twice\n", "heads.bootstrap", "twice"),
+                Arguments.of("mc_dropout:\n  passes: -1\n", "mc_dropout.passes", "-1"));
     }
 
     @ParameterizedTest(name = "{1} = {2}")
@@ -131,12 +146,25 @@ class JobConfigTest {
     }
 
     @Test
-    void contradictoryCombinationsAreRejected() {
+    void contradictoryCombinationsAreRejected() throws ConfigException {
         ConfigException cycles = assertThrows(ConfigException.class, () -> parse(MINIMAL + "train:\n  cycles: 4\n"));
         assertTrue(cycles.getMessage().startsWith("train.cycles: 4 cycles need train.schedule = cyclic"), cycles.getMessage());
         ConfigException split = assertThrows(ConfigException.class,
                 () -> parse("data:\n  dir: /d\n  limit: 100\n  validation: 100\n"));
         assertTrue(split.getMessage().startsWith("data.validation: 100"), split.getMessage());
+        ConfigException backbone = assertThrows(ConfigException.class,
+                () -> parse(MINIMAL + "members: 2\nheads:\n  count: 3\n  backbone: 2\n"));
+        assertTrue(backbone.getMessage().startsWith("heads.backbone: member 2 does not exist"), backbone.getMessage());
+        ConfigException mcd = assertThrows(ConfigException.class, () -> parse(MINIMAL + "mc_dropout:\n  passes: 10\n"));
+        assertTrue(mcd.getMessage().startsWith("mc_dropout.passes: 10 passes need model.dropout > 0"), mcd.getMessage());
+        ConfigException sum = assertThrows(ConfigException.class,
+                () -> parse(MINIMAL + "members: 2\nensemble:\n  weights: 0.5, 0.6\n"));
+        assertTrue(sum.getMessage().startsWith("ensemble.weights: weights must sum to 1, got 1.1"), sum.getMessage());
+        ConfigException negative = assertThrows(ConfigException.class,
+                () -> parse(MINIMAL + "members: 2\nensemble:\n  weights: 1.5, -0.5\n"));
+        assertTrue(negative.getMessage().startsWith("ensemble.weights: weight 1 must be finite and non-negative, got -0.5"),
+                negative.getMessage());
+        assertEquals("0.25, 0.75", parse(MINIMAL + "members: 2\nensemble:\n  weights: 0.25, 0.75\n").get(Keys.ENSEMBLE_WEIGHTS));
     }
 
     @Test

@@ -41,7 +41,8 @@ import io.chorus.worker.train.Scores;
  */
 class SparkTrainTest {
     static final String JOB = "members: 2\nseed: 11\ndata:\n  dir: /usr/share/datasets/fashion-mnist\n  limit: 2000\n"
-            + "  validation: 400\nmodel:\n  dropout: 0.2\ntrain:\n  epochs: 2\n  batch: 50\n  lr: 0.02\n";
+            + "  validation: 400\nmodel:\n  dropout: 0.2\ntrain:\n  epochs: 2\n  batch: 50\n  lr: 0.02\n"
+            + "evaluate:\n  enabled: false\n";
 
     @TempDir
     File tmp;

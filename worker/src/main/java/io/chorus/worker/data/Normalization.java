@@ -15,7 +15,7 @@ import java.util.Objects;
  * @param mean per-channel mean of {@code pixel / 255}
  * @param std  per-channel (population) standard deviation of {@code pixel / 255}, each positive
  */
-public record Normalization(float[] mean, float[] std) {
+public record Normalization(float[] mean, float[] std) implements java.io.Serializable {
 
     /** Smallest standard deviation {@link #fit} reports. */
     public static final float MIN_STD = 1e-6f;

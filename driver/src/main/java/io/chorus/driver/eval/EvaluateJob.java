@@ -1,0 +1,362 @@
+package io.chorus.driver.eval;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import io.chorus.driver.BadInputException;
+import io.chorus.driver.config.JobConfig;
+import io.chorus.driver.config.Keys;
+import io.chorus.driver.run.Tasks;
+import io.chorus.driver.spark.MemberTask;
+import io.chorus.ensemble.heads.HeadSpec;
+import io.chorus.worker.Seeds;
+import io.chorus.worker.data.DataFormatException;
+import io.chorus.worker.fs.HadoopFiles;
+import io.chorus.worker.fs.Json;
+import io.chorus.worker.train.DataSpec;
+import io.chorus.worker.train.EpochMetrics;
+import io.chorus.worker.train.MemberManifest;
+import io.chorus.worker.train.MemberStatus;
+import io.chorus.worker.train.SnapshotKind;
+import io.chorus.worker.train.SnapshotRecord;
+import io.chorus.worker.train.SnapshotStore;
+
+/**
+ * {@code chorus evaluate}: turns a trained run into probabilities and numbers, in four steps.
+ * <ol>
+ *   <li>List the library: every finished member's final network and each of its snapshots whose checksum
+ *       verifies. Diverged and failed members are excluded from everything, and say so.</li>
+ *   <li>Build derived models in Spark tasks: each member's trajectory average over its SWA snapshots
+ *       (batch-norm statistics recomputed), the cross-member average if asked for, the heads of an
+ *       FC-head-only ensemble.</li>
+ *   <li>Compute every model's class probabilities on the validation and test splits in Spark tasks, the
+ *       splits cut into chunks, each network loaded once per executor; write them as CSV files.</li>
+ *   <li>Write eval/models.json, then eval/metrics.json from the files alone ({@link EnsembleReport}).</li>
+ * </ol>
+ * Everything is written into a fresh staging directory that replaces eval/ only once complete, so a
+ * failed evaluation leaves the previous one intact.
+ */
+public final class EvaluateJob {
+    public static final String EVAL = "eval";
+    public static final String PROBS = "probs";
+    public static final String PROBS_VALIDATION = "probs-validation";
+    public static final String MODELS = "models";
+    private static final long HEADS_SEED = 0x4845414453L;
+    private static final long MC_DROPOUT_SEED = 0x4d4344L;
+    private static final double HEAD_LR = 0.01;
+
+    private final Configuration hadoop;
+    private final PrintStream out;
+
+    public EvaluateJob(Configuration hadoop, PrintStream out) {
+        this.hadoop = hadoop;
+        this.out = out;
+    }
+
+    /**
+     * Evaluates the run in {@code runDir} with the given configuration (the run's job.yaml).
+     *
+     * @param dataDir the data directory to read instead of the configured one, or null
+     * @return the metrics tree written to eval/metrics.json
+     */
+    public Map<String, Object> run(JobConfig config, Path runDir, Tasks tasks, String dataDir)
+            throws IOException, BadInputException {
+        long started = System.nanoTime();
+        FileSystem fs = HadoopFiles.fileSystem(runDir, hadoop);
+        DataSpec configured = config.dataSpec();
+        DataSpec spec = dataDir == null ? configured : new DataSpec(dataDir, configured.classes(), configured.limit(),
+                configured.validation(), configured.augmentation(), configured.bootstrap());
+        EvalData data;
+        try {
+            data = EvalData.read(spec, config.seed(), config.get(Keys.EVALUATE_TEST_LIMIT), hadoop);
+        } catch (DataFormatException | FileNotFoundException | IllegalArgumentException e) {
+            throw new BadInputException("data: " + e.getMessage(), e);
+        }
+
+        Path staging = new Path(runDir, EVAL + ".tmp-" + UUID.randomUUID().toString().substring(0, 8));
+        fs.mkdirs(new Path(staging, MODELS));
+        EvalManifest manifest = new EvalManifest();
+        manifest.classes = spec.classes();
+        manifest.settings.put("weights", config.get(Keys.ENSEMBLE_WEIGHTS));
+        manifest.settings.put("snapshot_last", config.get(Keys.ENSEMBLE_SNAPSHOT_LAST));
+        manifest.settings.put("selection_rounds", config.get(Keys.ENSEMBLE_SELECTION_ROUNDS));
+        try {
+            List<ModelRef> library = new ArrayList<>();
+            Map<String, EvalManifest.Entry> entries = new LinkedHashMap<>();
+            Map<Integer, ModelRef> finals = new LinkedHashMap<>();
+            Map<Integer, List<ModelRef>> swaPoints = new LinkedHashMap<>();
+            Map<Integer, Double> lastValAccuracy = new LinkedHashMap<>();
+            listMembers(fs, runDir, config, manifest, library, entries, finals, swaPoints, lastValAccuracy);
+            if (finals.isEmpty()) {
+                throw new BadInputException(runDir + ": no finished member to evaluate"
+                        + (manifest.excluded.isEmpty() ? "" : " (" + String.join("; ", manifest.excluded) + ")"));
+            }
+
+            List<DerivedModels.Item> items = derivedItems(config, staging, finals, swaPoints, manifest);
+            Tasks.Shared<EvalData> shared = tasks.share(data);
+            if (!items.isEmpty()) {
+                out.printf(Locale.ROOT, "chorus: evaluate: building %d derived model(s)%n", items.size());
+                for (DerivedModels.Built b : tasks.map("chorus-eval-build", "Chorus: trajectory averages and heads",
+                        items, DerivedModels.body(shared))) {
+                    DerivedModels.Item item = items.stream().filter(i -> i.id().equals(b.id())).findFirst().orElseThrow();
+                    ModelRef ref = derivedRef(item, b, finals);
+                    library.add(ref);
+                    EvalManifest.Entry e = entry(ref, runDir);
+                    e.parameters = b.parameters();
+                    e.buildSeconds = b.seconds();
+                    e.note = b.note();
+                    entries.put(ref.id(), e);
+                }
+            }
+            int passes = config.get(Keys.MC_DROPOUT_PASSES);
+            if (passes > 0) {
+                int best = lastValAccuracy.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+                ModelRef f = finals.get(best);
+                ModelRef mcd = new ModelRef("m" + best + "-mcd", ModelRef.Kind.MC_DROPOUT, best, f.path(), f.sha256(),
+                        f.normalization(), f.epoch(), f.iteration(), List.of(), f.path(), f.sha256(), passes,
+                        Seeds.mix(MC_DROPOUT_SEED, config.seed()));
+                library.add(mcd);
+                EvalManifest.Entry e = entry(mcd, runDir);
+                e.parameters = entries.get("m" + best).parameters;
+                e.note = passes + " stochastic passes of member " + best + " (the highest validation accuracy at its "
+                        + "last epoch) with dropout on";
+                entries.put(mcd.id(), e);
+            }
+
+            int batch = config.get(Keys.EVALUATE_BATCH);
+            List<ProbabilityPass.Chunk> chunks = chunks(data, config.get(Keys.EVALUATE_TASKS), tasks.slots());
+            out.printf(Locale.ROOT, "chorus: evaluate: class probabilities of %d model(s) on %d test and %d validation "
+                    + "images in %d task(s)%n", library.size(), data.test().size(), data.prepared().validation().size(),
+                    chunks.size());
+            List<ProbabilityPass.ChunkProbs> results = tasks.map("chorus-eval-probs", "Chorus: class probabilities",
+                    chunks, ProbabilityPass.body(shared, tasks.share(new ArrayList<>(library)), batch));
+            writeProbabilities(fs, staging, data, library, results, entries, manifest);
+
+            manifest.models = new ArrayList<>(entries.values());
+            manifest.testExamples = data.test().size();
+            manifest.validationExamples = data.prepared().validation().size();
+            HadoopFiles.writeAtomically(fs, new Path(staging, EvalManifest.NAME), Json.write(manifest));
+            Map<String, Object> metrics = EnsembleReport.write(fs, staging);
+            commit(fs, runDir, staging);
+            out.printf(Locale.ROOT, "chorus: evaluate: %s written in %.1f s%n", new Path(new Path(runDir, EVAL),
+                    EnsembleReport.NAME), (System.nanoTime() - started) / 1e9);
+            return metrics;
+        } catch (IOException | BadInputException | RuntimeException e) {
+            fs.delete(staging, true);
+            throw e;
+        }
+    }
+
+    private void listMembers(FileSystem fs, Path runDir, JobConfig config, EvalManifest manifest, List<ModelRef> library,
+                             Map<String, EvalManifest.Entry> entries, Map<Integer, ModelRef> finals,
+                             Map<Integer, List<ModelRef>> swaPoints, Map<Integer, Double> lastValAccuracy)
+            throws IOException {
+        for (int i = 0; i < config.members(); i++) {
+            Path dir = MemberTask.memberDir(runDir, i);
+            SnapshotStore store = new SnapshotStore(fs, dir);
+            Optional<MemberManifest> mm = store.readManifest();
+            if (mm.isEmpty()) {
+                manifest.excluded.add("m" + i + ": never started (no member.json)");
+                continue;
+            }
+            MemberManifest m = mm.get();
+            if (m.getStatus() != MemberStatus.FINISHED) {
+                manifest.excluded.add("m" + i + ": " + m.getStatus().configName()
+                        + (m.getReason() == null ? "" : " (" + m.getReason() + ")"));
+                continue;
+            }
+            List<SnapshotRecord> snaps = m.getSnapshots();
+            ModelRef fin = null;
+            List<ModelRef> members = new ArrayList<>();
+            List<ModelRef> swa = new ArrayList<>();
+            for (int j = 0; j < snaps.size(); j++) {
+                SnapshotRecord s = snaps.get(j);
+                if (!store.verify(s)) {
+                    manifest.notes.add("m" + i + ": snapshot " + s.path() + " fails its checksum; not used");
+                    continue;
+                }
+                String path = new Path(dir, s.path()).toString();
+                ModelRef ref = new ModelRef("m" + i + "-s" + j, ModelRef.Kind.SNAPSHOT, i, path, s.sha256(),
+                        m.getNormalization(), s.epoch(), s.iteration(), s.kind(), null, null, 0, 0);
+                members.add(ref);
+                if (s.hasKind(SnapshotKind.SWA)) {
+                    swa.add(ref);
+                }
+                if (s.hasKind(SnapshotKind.FINAL)) {
+                    fin = new ModelRef("m" + i, ModelRef.Kind.MEMBER, i, path, s.sha256(), m.getNormalization(),
+                            s.epoch(), s.iteration(), s.kind(), null, null, 0, 0);
+                }
+            }
+            if (fin == null) {
+                manifest.excluded.add("m" + i + ": its final snapshot is missing or fails its checksum");
+                continue;
+            }
+            finals.put(i, fin);
+            swaPoints.put(i, swa);
+            List<EpochMetrics> epochs = m.getEpochs();
+            double acc = epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).valAccuracy();
+            lastValAccuracy.put(i, Double.isNaN(acc) ? 0.0 : acc);
+            library.add(fin);
+            EvalManifest.Entry e = entry(fin, runDir);
+            e.parameters = m.getParameters();
+            entries.put(fin.id(), e);
+            for (ModelRef r : members) {
+                library.add(r);
+                EvalManifest.Entry se = entry(r, runDir);
+                se.parameters = m.getParameters();
+                entries.put(r.id(), se);
+            }
+        }
+    }
+
+    private List<DerivedModels.Item> derivedItems(JobConfig config, Path staging, Map<Integer, ModelRef> finals,
+                                                  Map<Integer, List<ModelRef>> swaPoints, EvalManifest manifest) {
+        List<DerivedModels.Item> items = new ArrayList<>();
+        int bnBatch = config.trainSpec().batch();
+        Path models = new Path(staging, MODELS);
+        for (Map.Entry<Integer, List<ModelRef>> e : swaPoints.entrySet()) {
+            if (e.getValue().size() >= 2) {
+                String id = "m" + e.getKey() + "-swa";
+                items.add(new DerivedModels.Swa(id, e.getKey(), e.getValue(), bnBatch, new Path(models, id + ".zip").toString()));
+            } else if (config.get(Keys.SWA_EVERY) > 0) {
+                manifest.notes.add("m" + e.getKey() + ": " + e.getValue().size() + " SWA snapshot(s); at least 2 are "
+                        + "needed for a trajectory average");
+            }
+        }
+        if (config.get(Keys.ENSEMBLE_CROSS_AVERAGE)) {
+            if (finals.size() >= 2) {
+                items.add(new DerivedModels.CrossAverage("cross-average", new ArrayList<>(finals.values()), bnBatch,
+                        new Path(models, "cross-average.zip").toString()));
+            } else {
+                manifest.notes.add("ensemble.cross_average: needs at least 2 finished members");
+            }
+        }
+        int heads = config.get(Keys.HEADS_COUNT);
+        if (heads > 0) {
+            int b = config.get(Keys.HEADS_BACKBONE);
+            ModelRef backbone = finals.get(b);
+            if (backbone == null) {
+                manifest.notes.add("heads: backbone member " + b + " did not finish; no head ensemble");
+            } else {
+                for (int k = 0; k < heads; k++) {
+                    HeadSpec hs = new HeadSpec(config.get(Keys.HEADS_LAYERS), config.get(Keys.HEADS_HIDDEN),
+                            config.get(Keys.HEADS_EPOCHS), config.trainSpec().batch(), HEAD_LR,
+                            Seeds.mix(HEADS_SEED, config.seed(), k), config.get(Keys.HEADS_BOOTSTRAP));
+                    String id = "heads-h" + k;
+                    items.add(new DerivedModels.Head(id, k, backbone, hs, new Path(models, id + ".zip").toString()));
+                }
+            }
+        }
+        return items;
+    }
+
+    private static ModelRef derivedRef(DerivedModels.Item item, DerivedModels.Built b, Map<Integer, ModelRef> finals) {
+        if (item instanceof DerivedModels.Swa s) {
+            ModelRef first = s.snapshots().get(0);
+            return ModelRef.plain(b.id(), ModelRef.Kind.SWA, s.member(), b.path(), b.sha256(), first.normalization());
+        }
+        if (item instanceof DerivedModels.CrossAverage c) {
+            return ModelRef.plain(b.id(), ModelRef.Kind.CROSS_AVERAGE, -1, b.path(), b.sha256(),
+                    c.finals().get(0).normalization());
+        }
+        DerivedModels.Head h = (DerivedModels.Head) item;
+        ModelRef bb = h.backbone();
+        return new ModelRef(b.id(), ModelRef.Kind.HEAD, bb.member(), b.path(), b.sha256(), bb.normalization(), 0, 0,
+                List.of(), bb.path(), bb.sha256(), 0, 0);
+    }
+
+    private static EvalManifest.Entry entry(ModelRef r, Path runDir) {
+        EvalManifest.Entry e = new EvalManifest.Entry();
+        e.id = r.id();
+        e.kind = r.kind().configName();
+        e.member = r.member();
+        e.path = relative(runDir, r.path());
+        e.sha256 = r.sha256();
+        e.epoch = r.epoch();
+        e.iteration = r.iteration();
+        e.snapshotKinds = new ArrayList<>(r.snapshotKinds());
+        return e;
+    }
+
+    /** Paths in eval/models.json are relative to the run directory, so a moved run stays readable. */
+    private static String relative(Path runDir, String path) {
+        String root = runDir.toString() + "/";
+        String p = path.startsWith(root) ? path.substring(root.length()) : path;
+        return p.replaceFirst("^" + EVAL + "\\.tmp-[0-9a-f]+/", EVAL + "/");
+    }
+
+    static List<ProbabilityPass.Chunk> chunks(EvalData data, int configuredTasks, int slots) throws IOException {
+        int tasks = configuredTasks > 0 ? configuredTasks : 2 * Math.max(1, slots);
+        List<ProbabilityPass.Chunk> chunks = new ArrayList<>();
+        int index = 0;
+        for (String split : List.of(EvalData.Split.TEST, EvalData.Split.VALIDATION)) {
+            int n = data.split(split).size();
+            int per = Math.max(1, (n + tasks - 1) / tasks);
+            for (int from = 0; from < n; from += per) {
+                chunks.add(new ProbabilityPass.Chunk(split, from, Math.min(n, from + per), index++));
+            }
+        }
+        return chunks;
+    }
+
+    private static void writeProbabilities(FileSystem fs, Path staging, EvalData data, List<ModelRef> library,
+                                           List<ProbabilityPass.ChunkProbs> results, Map<String, EvalManifest.Entry> entries,
+                                           EvalManifest manifest) throws IOException {
+        int classes = data.spec().classes();
+        for (String split : List.of(EvalData.Split.TEST, EvalData.Split.VALIDATION)) {
+            int[] labels = data.split(split).labels();
+            Path dir = new Path(staging, split.equals(EvalData.Split.TEST) ? PROBS : PROBS_VALIDATION);
+            fs.mkdirs(dir);
+            Map<String, float[]> full = new LinkedHashMap<>();
+            Map<String, Double> seconds = new LinkedHashMap<>();
+            for (ModelRef r : library) {
+                full.put(r.id(), new float[labels.length * classes]);
+            }
+            for (ProbabilityPass.ChunkProbs c : results) {
+                if (!c.split().equals(split)) {
+                    continue;
+                }
+                for (Map.Entry<String, float[]> e : c.probs().entrySet()) {
+                    System.arraycopy(e.getValue(), 0, full.get(e.getKey()), c.from() * classes, e.getValue().length);
+                }
+                c.seconds().forEach((k, v) -> seconds.merge(k, v, Double::sum));
+            }
+            for (ModelRef r : library) {
+                ProbsCsv.write(fs, new Path(dir, r.id() + ".csv"), 0, labels, full.get(r.id()), classes);
+            }
+            if (split.equals(EvalData.Split.TEST)) {
+                for (ModelRef r : library) {
+                    entries.get(r.id()).inferenceSeconds = seconds.get(r.id());
+                }
+                manifest.headsInferenceSeconds = seconds.get(ProbabilityPass.HEADS);
+            }
+        }
+    }
+
+    /** Replaces eval/ with the complete staging directory. */
+    private static void commit(FileSystem fs, Path runDir, Path staging) throws IOException {
+        Path eval = new Path(runDir, EVAL);
+        if (fs.exists(eval)) {
+            Path old = new Path(runDir, EVAL + ".old-" + UUID.randomUUID().toString().substring(0, 8));
+            if (!fs.rename(eval, old)) {
+                throw new IOException("cannot move the previous evaluation " + eval + " aside");
+            }
+            HadoopFiles.renameNew(fs, staging, eval);
+            fs.delete(old, true);
+        } else {
+            HadoopFiles.renameNew(fs, staging, eval);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package io.chorus.driver.eval;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+
+import io.chorus.worker.engine.Engine;
+import io.chorus.worker.fs.HadoopFiles;
+import io.chorus.worker.train.SnapshotCorruptException;
+
+/**
+ * Model files of a run, loaded at most once per JVM: an executor that evaluates several chunks of the
+ * test set restores each network once. Every load checks the file's SHA-256 against the one the
+ * manifest recorded, so a corrupt or replaced file is never used.
+ *
+ * <p>A cached network is shared by the tasks of one executor; callers run it inside
+ * {@code synchronized (net)}, since a DL4J network is not safe for concurrent use.
+ */
+public final class ModelStore {
+    private static final Map<String, ComputationGraph> CACHE = new ConcurrentHashMap<>();
+
+    private ModelStore() {
+    }
+
+    /** The network in {@code path}, checked against {@code sha256}; loaded on first use in this JVM. */
+    public static ComputationGraph load(String path, String sha256, Configuration conf) throws IOException {
+        String key = path + "#" + sha256;
+        ComputationGraph net = CACHE.get(key);
+        if (net != null) {
+            return net;
+        }
+        synchronized (CACHE) {
+            net = CACHE.get(key);
+            if (net == null) {
+                net = read(path, sha256, conf);
+                CACHE.put(key, net);
+            }
+            return net;
+        }
+    }
+
+    /** Loads without caching (for models a task goes on to modify). */
+    public static ComputationGraph read(String path, String sha256, Configuration conf) throws IOException {
+        Path p = new Path(path);
+        FileSystem fs = p.getFileSystem(conf);
+        if (!fs.exists(p)) {
+            throw new SnapshotCorruptException("model file " + p + " is listed but missing");
+        }
+        byte[] bytes = HadoopFiles.readAll(fs, p);
+        String actual = HadoopFiles.sha256(bytes);
+        if (!actual.equals(sha256)) {
+            throw new SnapshotCorruptException("model file " + p + " has SHA-256 " + actual + " but was recorded as " + sha256);
+        }
+        Engine.ensureHelpers();
+        return ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), false);
+    }
+
+    /**
+     * Writes a network (without updater state) to {@code target} atomically and returns its SHA-256. The
+     * name is chosen by the caller; an existing file of that name is replaced only as a whole.
+     */
+    public static String write(ComputationGraph net, FileSystem fs, Path target) throws IOException {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        ModelSerializer.writeModel(net, buf, false);
+        byte[] bytes = buf.toByteArray();
+        HadoopFiles.writeAtomically(fs, target, bytes);
+        return HadoopFiles.sha256(bytes);
+    }
+
+    /** Drops every cached network (tests; a long-lived executor between runs). */
+    public static void clear() {
+        CACHE.clear();
+    }
+}
