@@ -1,5 +1,15 @@
 /**
- * Combining trained members into ensembles and evaluating them. The combiners land with the
- * ensemble work; this module already builds against the worker so the driver can depend on it.
+ * Combining trained members into ensembles and evaluating them, without Spark.
+ * <ul>
+ *   <li>{@link io.chorus.ensemble.combine}: combiners, pure functions over the members' class
+ *       probabilities (average, weighted average, vote, greedy selection);</li>
+ *   <li>{@link io.chorus.ensemble.metrics}: accuracy, NLL, Brier, ECE and reliability bins, diversity
+ *       between members, metrics against ensemble size;</li>
+ *   <li>{@link io.chorus.ensemble.swa}: parameter averaging along one trajectory and batch-norm
+ *       statistics recomputed afterwards;</li>
+ *   <li>{@link io.chorus.ensemble.heads}: a frozen backbone shared by several classifier heads, and MC
+ *       dropout.</li>
+ * </ul>
+ * The driver's evaluation distributes these over Spark; everything here runs in one JVM.
  */
 package io.chorus.ensemble;
