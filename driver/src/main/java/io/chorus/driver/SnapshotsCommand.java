@@ -2,7 +2,6 @@ package io.chorus.driver;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 
@@ -12,7 +11,6 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
-import io.chorus.driver.config.ConfigException;
 import io.chorus.driver.config.JobConfig;
 import io.chorus.worker.data.DataFiles;
 import io.chorus.worker.data.ImageData;
@@ -43,17 +41,7 @@ final class SnapshotsCommand {
         }
         Path runDir = HadoopFiles.qualify(HadoopFiles.path(args.get(0)), hadoop);
         FileSystem fs = HadoopFiles.fileSystem(runDir, hadoop);
-        Path jobFile = new Path(runDir, "job.yaml");
-        if (!fs.exists(jobFile)) {
-            throw new BadInputException(runDir + " is not a Chorus run directory: it has no job.yaml");
-        }
-        JobConfig config;
-        try {
-            config = JobConfig.parse(new String(HadoopFiles.readAll(fs, jobFile), StandardCharsets.UTF_8),
-                    jobFile.toString(), List.of());
-        } catch (ConfigException e) {
-            throw new BadInputException("invalid " + jobFile + ":\n  " + String.join("\n  ", e.problems()));
-        }
+        JobConfig config = EvaluateCommand.readJob(fs, runDir, List.of());
         ImageData test = DataFiles.loadTest(DataFiles.resolveDir(config.dataSpec().dir()), config.dataSpec().classes(), hadoop);
         out.println("member,status,snapshot,kind,epoch,iteration,lr,val_accuracy,test_accuracy,test_nll");
         Path members = new Path(runDir, "members");

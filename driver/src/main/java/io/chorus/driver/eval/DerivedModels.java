@@ -61,11 +61,12 @@ final class DerivedModels {
             implements Serializable {
     }
 
-    static Tasks.Body<Item, Built> body(Tasks.Shared<EvalData> data) {
-        return (item, conf) -> build(item, data.get(), conf);
+    /** @param scope the evaluation these tasks belong to, for {@link ModelStore}'s cache */
+    static Tasks.Body<Item, Built> body(String scope, Tasks.Shared<EvalData> data) {
+        return (item, conf) -> build(scope, item, data.get(), conf);
     }
 
-    static Built build(Item item, EvalData data, Configuration conf) throws IOException {
+    static Built build(String scope, Item item, EvalData data, Configuration conf) throws IOException {
         long start = System.nanoTime();
         ComputationGraph net;
         String note;
@@ -92,7 +93,7 @@ final class DerivedModels {
             out = c.out();
         } else {
             Head h = (Head) item;
-            Object[] f = features(h.backbone(), data, conf);
+            Object[] f = features(scope, h.backbone(), data, conf);
             net = HeadTrainer.train((INDArray) f[0], (int[]) f[1], data.spec().classes(), h.spec());
             note = "head " + h.index() + " on the features of member " + h.backbone().member();
             out = h.out();
@@ -129,7 +130,7 @@ final class DerivedModels {
      * The backbone's features of the whole training split and the labels, computed once per JVM and
      * shared by every head trained here.
      */
-    private static Object[] features(ModelRef backbone, EvalData data, Configuration conf) throws IOException {
+    private static Object[] features(String scope, ModelRef backbone, EvalData data, Configuration conf) throws IOException {
         String key = backbone.path() + "#" + backbone.sha256();
         Object[] cached = FEATURES.get(key);
         if (cached != null) {
@@ -138,7 +139,7 @@ final class DerivedModels {
         synchronized (FEATURES) {
             cached = FEATURES.get(key);
             if (cached == null) {
-                ComputationGraph net = ModelStore.load(backbone.path(), backbone.sha256(), conf);
+                ComputationGraph net = ModelStore.load(scope, backbone.path(), backbone.sha256(), conf);
                 ImageData train = data.prepared().train();
                 List<INDArray> parts = new ArrayList<>();
                 synchronized (net) {

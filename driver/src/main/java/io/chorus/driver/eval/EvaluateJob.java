@@ -109,7 +109,7 @@ public final class EvaluateJob {
             if (!items.isEmpty()) {
                 out.printf(Locale.ROOT, "chorus: evaluate: building %d derived model(s)%n", items.size());
                 for (DerivedModels.Built b : tasks.map("chorus-eval-build", "Chorus: trajectory averages and heads",
-                        items, DerivedModels.body(shared))) {
+                        items, DerivedModels.body(staging.getName(), shared))) {
                     DerivedModels.Item item = items.stream().filter(i -> i.id().equals(b.id())).findFirst().orElseThrow();
                     ModelRef ref = derivedRef(item, b, finals);
                     library.add(ref);
@@ -141,7 +141,7 @@ public final class EvaluateJob {
                     + "images in %d task(s)%n", library.size(), data.test().size(), data.prepared().validation().size(),
                     chunks.size());
             List<ProbabilityPass.ChunkProbs> results = tasks.map("chorus-eval-probs", "Chorus: class probabilities",
-                    chunks, ProbabilityPass.body(shared, tasks.share(new ArrayList<>(library)), batch));
+                    chunks, ProbabilityPass.body(staging.getName(), shared, tasks.share(new ArrayList<>(library)), batch));
             writeProbabilities(fs, staging, data, library, results, entries, manifest);
 
             manifest.models = new ArrayList<>(entries.values());

@@ -21,17 +21,27 @@ import io.chorus.worker.train.SnapshotCorruptException;
  * test set restores each network once. Every load checks the file's SHA-256 against the one the
  * manifest recorded, so a corrupt or replaced file is never used.
  *
+ * <p>The cache holds the networks of one evaluation (its {@code scope}): the first load for another
+ * evaluation empties it, so a long-lived executor does not keep every run's networks.
+ *
  * <p>A cached network is shared by the tasks of one executor; callers run it inside
  * {@code synchronized (net)}, since a DL4J network is not safe for concurrent use.
  */
 public final class ModelStore {
     private static final Map<String, ComputationGraph> CACHE = new ConcurrentHashMap<>();
+    private static String scope;
 
     private ModelStore() {
     }
 
     /** The network in {@code path}, checked against {@code sha256}; loaded on first use in this JVM. */
-    public static ComputationGraph load(String path, String sha256, Configuration conf) throws IOException {
+    public static ComputationGraph load(String scope, String path, String sha256, Configuration conf) throws IOException {
+        synchronized (CACHE) {
+            if (!scope.equals(ModelStore.scope)) {
+                CACHE.clear();
+                ModelStore.scope = scope;
+            }
+        }
         String key = path + "#" + sha256;
         ComputationGraph net = CACHE.get(key);
         if (net != null) {

@@ -50,13 +50,14 @@ final class ProbabilityPass {
 
     static final String HEADS = "heads/all";
 
-    static Tasks.Body<Chunk, ChunkProbs> body(Tasks.Shared<EvalData> data, Tasks.Shared<ArrayList<ModelRef>> library,
-                                             int batch) {
-        return (chunk, conf) -> run(chunk, data.get(), library.get(), batch, conf);
+    /** @param scope the evaluation these tasks belong to, for {@link ModelStore}'s cache */
+    static Tasks.Body<Chunk, ChunkProbs> body(String scope, Tasks.Shared<EvalData> data,
+                                             Tasks.Shared<ArrayList<ModelRef>> library, int batch) {
+        return (chunk, conf) -> run(scope, chunk, data.get(), library.get(), batch, conf);
     }
 
-    static ChunkProbs run(Chunk chunk, EvalData data, List<ModelRef> library, int batch, Configuration conf)
-            throws IOException {
+    static ChunkProbs run(String scope, Chunk chunk, EvalData data, List<ModelRef> library, int batch,
+                          Configuration conf) throws IOException {
         ImageData split = data.split(chunk.split());
         int classes = data.spec().classes();
         Map<String, float[]> probs = new LinkedHashMap<>();
@@ -83,7 +84,7 @@ final class ProbabilityPass {
                 continue;
             }
             // Loading is not inference: the clock starts once the network is in memory.
-            ComputationGraph net = ModelStore.load(r.path(), r.sha256(), conf);
+            ComputationGraph net = ModelStore.load(scope, r.path(), r.sha256(), conf);
             float[] p = new float[n * classes];
             long start;
             if (r.kind() == ModelRef.Kind.MC_DROPOUT) {
@@ -114,10 +115,10 @@ final class ProbabilityPass {
         }
         for (List<ModelRef> group : heads.values()) {
             ModelRef first = group.get(0);
-            ComputationGraph backboneNet = ModelStore.load(first.headOf(), first.headOfSha256(), conf);
+            ComputationGraph backboneNet = ModelStore.load(scope, first.headOf(), first.headOfSha256(), conf);
             List<ComputationGraph> nets = new ArrayList<>();
             for (ModelRef r : group) {
-                nets.add(ModelStore.load(r.path(), r.sha256(), conf));
+                nets.add(ModelStore.load(scope, r.path(), r.sha256(), conf));
                 probs.put(r.id(), new float[n * classes]);
             }
             synchronized (backboneNet) {
