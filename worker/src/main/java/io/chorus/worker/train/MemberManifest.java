@@ -35,6 +35,7 @@ public final class MemberManifest {
     private List<Attempt> attemptLog = new ArrayList<>();
     private List<SnapshotRecord> snapshots = new ArrayList<>();
     private List<EpochMetrics> epochs = new ArrayList<>();
+    private InitDiagnostics diagnostics;
 
     public MemberManifest() {
     }
@@ -119,6 +120,8 @@ public final class MemberManifest {
     public List<Attempt> getAttemptLog() { return attemptLog; }
     public List<SnapshotRecord> getSnapshots() { return snapshots; }
     public List<EpochMetrics> getEpochs() { return epochs; }
+    /** Activations at initialization and gradients of the first updates; null for members trained before. */
+    public InitDiagnostics getDiagnostics() { return diagnostics; }
 
     // Setters exist for the JSON reader only.
     void setFormat(int format) { this.format = format; }
@@ -140,4 +143,5 @@ public final class MemberManifest {
     void setAttemptLog(List<Attempt> attemptLog) { this.attemptLog = new ArrayList<>(attemptLog); }
     void setSnapshots(List<SnapshotRecord> snapshots) { this.snapshots = new ArrayList<>(snapshots); }
     void setEpochs(List<EpochMetrics> epochs) { this.epochs = new ArrayList<>(epochs); }
+    void setDiagnostics(InitDiagnostics diagnostics) { this.diagnostics = diagnostics; }
 }

@@ -44,6 +44,8 @@ public final class MemberTrainer {
     private static final long SALT_DROPOUT = 0x44524f504f5554L; // "DROPOUT"
     private static final long PROGRESS_EVERY_NANOS = 5_000_000_000L;
     static final int EVAL_BATCH = 500;
+    /** Images of the batch whose activations are measured at initialization. */
+    static final int DIAGNOSTIC_EXAMPLES = 256;
 
     /**
      * Runs before every update with the 0-based iteration about to run. Fault injection (a crash, a NaN
@@ -100,6 +102,7 @@ public final class MemberTrainer {
         NormalizerStandardize normalizer = pixelNormalizer(data.normalization());
 
         ComputationGraph net = null;
+        InitDiagnostics.GradientRecorder recorder = null;
         MemberManifest manifest = store.readManifest().orElse(null);
         if (manifest != null) {
             if (!resume) {
@@ -124,6 +127,12 @@ public final class MemberTrainer {
             net = ModelZoo.build(spec.model(), data.shape(), data.classes(), spec.seed(), updater, t.weightDecay());
             manifest = new MemberManifest(spec.id(), spec.seed(), spec.model().arch().configName(), net.numParams(),
                     data.shape(), data.classes(), data.normalization(), t.epochs(), perEpoch, batches.examples());
+            DataSet probe = BatchSource.toDataSet(data.train(), data.normalization(), 0,
+                    Math.min(DIAGNOSTIC_EXAMPLES, data.train().size()));
+            InitDiagnostics atInit = InitDiagnostics.atInitialization(net, probe.getFeatures());
+            manifest.setDiagnostics(atInit);
+            recorder = atInit.gradientRecorder();
+            net.addListeners(recorder);
         }
         manifest.startAttempt(where, net.getIterationCount(), Engine.ensureHelpers() ? "onednn" : "java");
         store.writeManifest(manifest);
@@ -150,6 +159,13 @@ public final class MemberTrainer {
                 net.fit(ds);
                 double loss = net.score();
                 int n = ds.numExamples();
+                if (recorder != null) {
+                    manifest.setDiagnostics(recorder.result());
+                    if (recorder.done()) {
+                        net.setListeners();
+                        recorder = null;
+                    }
+                }
                 if (!Double.isFinite(loss)) {
                     double seconds = (System.nanoTime() - epochStart) / 1e9;
                     manifest.addTraining(images, seconds);

@@ -102,6 +102,18 @@ class MemberTrainerTest {
         MemberManifest reread = new SnapshotStore(HadoopFiles.fileSystem(dir, new Configuration()), dir).readManifest().orElseThrow();
         assertEquals(m.getSnapshots(), reread.getSnapshots());
         assertEquals(m.getEpochs(), reread.getEpochs());
+
+        InitDiagnostics d = reread.getDiagnostics();
+        assertEquals(InitDiagnostics.GRADIENT_ITERATIONS, d.iterations());
+        assertEquals(256, d.examples());
+        assertEquals(List.of("conv1", "pool1", "conv2", "pool2", "fc1", "output"),
+                d.layers().stream().map(InitDiagnostics.LayerStats::name).toList());
+        for (InitDiagnostics.LayerStats l : d.layers()) {
+            assertTrue(l.activationStd() > 0 && Double.isFinite(l.activationStd()), l.toString());
+            boolean pooling = l.name().startsWith("pool");
+            assertEquals(pooling ? 0 : InitDiagnostics.GRADIENT_ITERATIONS, l.gradientNorm().size(), l.name());
+            l.gradientNorm().forEach(g -> assertTrue(g > 0 && Double.isFinite(g), l.name() + " " + g));
+        }
     }
 
     @Test
