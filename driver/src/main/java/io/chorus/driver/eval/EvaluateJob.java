@@ -347,16 +347,6 @@ public final class EvaluateJob {
 
     /** Replaces eval/ with the complete staging directory. */
     private static void commit(FileSystem fs, Path runDir, Path staging) throws IOException {
-        Path eval = new Path(runDir, EVAL);
-        if (fs.exists(eval)) {
-            Path old = new Path(runDir, EVAL + ".old-" + UUID.randomUUID().toString().substring(0, 8));
-            if (!fs.rename(eval, old)) {
-                throw new IOException("cannot move the previous evaluation " + eval + " aside");
-            }
-            HadoopFiles.renameNew(fs, staging, eval);
-            fs.delete(old, true);
-        } else {
-            HadoopFiles.renameNew(fs, staging, eval);
-        }
+        HadoopFiles.replaceDirectory(fs, staging, new Path(runDir, EVAL));
     }
 }

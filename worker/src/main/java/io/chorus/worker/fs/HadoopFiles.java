@@ -114,6 +114,24 @@ public final class HadoopFiles {
         }
     }
 
+    /**
+     * Puts the complete directory {@code staging} in the place of {@code target}: the old one is moved aside,
+     * the new one renamed in, the old one deleted. Readers see the old directory or the new one; a crash in
+     * between leaves the old one beside, under a {@code .old-} name, never a half-written target.
+     */
+    public static void replaceDirectory(FileSystem fs, Path staging, Path target) throws IOException {
+        if (fs.exists(target)) {
+            Path old = new Path(target.getParent(), target.getName() + ".old-" + UUID.randomUUID().toString().substring(0, 8));
+            if (!fs.rename(target, old)) {
+                throw new IOException("cannot move the previous " + target + " aside");
+            }
+            renameNew(fs, staging, target);
+            fs.delete(old, true);
+        } else {
+            renameNew(fs, staging, target);
+        }
+    }
+
     /** {@code out} with {@code close()} reduced to {@code flush()}, for writers that close what they are given. */
     public static OutputStream closeShield(OutputStream out) {
         return new java.io.FilterOutputStream(out) {
