@@ -16,7 +16,7 @@ import io.chorus.worker.fs.HadoopFiles;
 
 /**
  * The {@code chorus} command line. Subcommands: {@code train} (a job), {@code evaluate} (a trained run's
- * models and ensembles) and {@code snapshots} (every committed snapshot of a run, scored on the test split). Exit codes follow {@link ExitCode}.
+ * models and ensembles), {@code report} (its offline HTML report) and {@code snapshots} (every committed snapshot of a run, scored on the test split). Exit codes follow {@link ExitCode}.
  */
 public final class Chorus {
     private Chorus() {
@@ -33,6 +33,7 @@ public final class Chorus {
             out.println(TrainCommand.USAGE);
             out.println(SnapshotsCommand.USAGE);
             out.println(EvaluateCommand.USAGE);
+            out.println(ReportCommand.USAGE);
             return args.isEmpty() ? ExitCode.BAD_INPUT : ExitCode.SUCCESS;
         }
         try {
@@ -46,11 +47,14 @@ public final class Chorus {
                 case "evaluate" -> {
                     return new EvaluateCommand(new Configuration(), out).run(args.subList(1, args.size()));
                 }
+                case "report" -> {
+                    return new ReportCommand(new Configuration(), out).run(args.subList(1, args.size()));
+                }
                 case "snapshots" -> {
                     return new SnapshotsCommand(new Configuration(), out).run(args.subList(1, args.size()));
                 }
                 default -> throw new BadInputException("unknown command " + args.get(0) + "\n" + TrainCommand.USAGE
-                        + "\n" + SnapshotsCommand.USAGE + "\n" + EvaluateCommand.USAGE);
+                        + "\n" + SnapshotsCommand.USAGE + "\n" + EvaluateCommand.USAGE + "\n" + ReportCommand.USAGE);
             }
         } catch (BadInputException e) {
             err.println("chorus: " + e.getMessage());

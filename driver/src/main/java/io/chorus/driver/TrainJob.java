@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
 import io.chorus.driver.config.JobConfig;
 import io.chorus.driver.config.Keys;
 import io.chorus.driver.eval.EvaluateJob;
+import io.chorus.driver.report.ReportJob;
 import io.chorus.driver.run.InProcessRunner;
 import io.chorus.driver.run.MemberRunner;
 import io.chorus.driver.run.RunManifest;
@@ -139,6 +140,9 @@ public final class TrainJob {
         }
         run.ended = Instant.now().toString();
         writeRun(fs, runDir, run);
+        if (config.get(Keys.REPORT_ENABLED)) {
+            report(fs, runDir, run);
+        }
         out.printf(Locale.ROOT, "chorus: %s in %.1f s; run.json status %s%n", run.job,
                 Duration.between(started, Instant.now()).toMillis() / 1000.0, run.status.configName());
         return run.status.exitCode();
@@ -163,6 +167,24 @@ public final class TrainJob {
             run.evaluation = Map.of("status", "failed", "reason", String.valueOf(e.getMessage()));
             run.status = RunStatus.FAILED;
         }
+    }
+
+    /**
+     * Writes the offline report once run.json is final. Like a failed evaluation, a failed report leaves every
+     * trained member, snapshot and evaluation in place, is recorded in run.json and fails the job (exit code 1).
+     */
+    private void report(FileSystem fs, Path runDir, RunManifest run) throws IOException {
+        try {
+            Path page = ReportJob.write(fs, runDir);
+            out.println("chorus: report written to " + page);
+            run.report = Map.of("status", "succeeded", "page", ReportJob.REPORT + "/" + ReportJob.PAGE);
+        } catch (Exception e) {
+            LOG.error("report failed", e);
+            out.println("chorus: report failed: " + e + " (rerun chorus report " + runDir + ")");
+            run.report = Map.of("status", "failed", "reason", String.valueOf(e.getMessage()));
+            run.status = RunStatus.FAILED;
+        }
+        writeRun(fs, runDir, run);
     }
 
     /** Folds one member's outcome into run.json, from the member's own manifest. */

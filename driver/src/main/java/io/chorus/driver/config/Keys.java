@@ -68,6 +68,7 @@ public final class Keys {
     public static final ConfigKey<Integer> SWA_EVERY = key("swa.every", "epochs between SWA collection points (0 = off)", 0, intIn(0, 100000));
 
     public static final ConfigKey<Boolean> EVALUATE_ENABLED = key("evaluate.enabled", "evaluate the run (chorus evaluate) at the end of chorus train", true, bool());
+    public static final ConfigKey<Boolean> REPORT_ENABLED = key("report.enabled", "write the offline report (chorus report: report/index.html, report/metrics.csv) at the end of chorus train", true, bool());
     public static final ConfigKey<Integer> EVALUATE_BATCH = key("evaluate.batch", "images per forward pass when computing class probabilities", 500, intIn(1, 1 << 20));
     public static final ConfigKey<Integer> EVALUATE_TEST_LIMIT = key("evaluate.test_limit", "evaluate on the first N test examples only (0 = all)", 0, intIn(0, MAX));
     public static final ConfigKey<Integer> EVALUATE_TASKS = key("evaluate.tasks", "Spark tasks the evaluation images are split into (0 = two per slot)", 0, intIn(0, 100000));

@@ -29,6 +29,8 @@ public final class RunManifest {
     public List<RunMember> members = new ArrayList<>();
     /** How the evaluation at the end of the run went: {@code status} (succeeded, failed, skipped), {@code reason}. */
     public Map<String, Object> evaluation;
+    /** How the report at the end of the run went: {@code status} (succeeded, failed), {@code page} or {@code reason}. */
+    public Map<String, Object> report;
 
     public static Map<String, Object> dataSection(String dir, List<TrainingData.DataFile> train,
                                                   List<TrainingData.DataFile> test) {

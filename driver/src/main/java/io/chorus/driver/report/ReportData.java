@@ -1,0 +1,137 @@
+package io.chorus.driver.report;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import io.chorus.worker.fs.HadoopFiles;
+import io.chorus.worker.fs.Json;
+import io.chorus.worker.train.MemberManifest;
+import io.chorus.worker.train.SnapshotStore;
+
+/**
+ * Everything a report shows, read from a run directory: run.json, every member's member.json, and the
+ * evaluation (eval/metrics.json, eval/models.json) when there is one. Nothing is recomputed: the report
+ * shows the numbers those files hold.
+ *
+ * @param runDir   the run directory as given
+ * @param run      run.json
+ * @param jobYaml  the run's job.yaml, as written when it started
+ * @param members  each member's manifest by member id; a member that never started has none
+ * @param metrics  eval/metrics.json, if the run was evaluated
+ * @param models   eval/models.json, if the run was evaluated
+ */
+public record ReportData(String runDir, JsonNode run, Optional<String> jobYaml, Map<Integer, MemberManifest> members,
+                         Optional<JsonNode> metrics, Optional<JsonNode> models) {
+
+    /** The ten Fashion-MNIST classes, in label order. */
+    public static final List<String> FASHION_MNIST_CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress",
+            "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
+
+    /** Reads a run directory; a missing or unreadable run.json is an {@link IllegalArgumentException}. */
+    public static ReportData read(FileSystem fs, Path runDir) throws IOException {
+        Path runJson = new Path(runDir, "run.json");
+        if (!fs.exists(runJson)) {
+            throw new IllegalArgumentException(runDir + " is not a Chorus run directory: it has no run.json");
+        }
+        JsonNode run = readJson(fs, runJson);
+        Map<Integer, MemberManifest> members = new LinkedHashMap<>();
+        for (JsonNode m : run.path("members")) {
+            Path dir = new Path(runDir, m.path("dir").asText());
+            Optional<MemberManifest> manifest = new SnapshotStore(fs, dir).readManifest();
+            manifest.ifPresent(x -> members.put(m.path("id").asInt(), x));
+        }
+        Path eval = new Path(runDir, "eval");
+        Optional<JsonNode> metrics = optionalJson(fs, new Path(eval, "metrics.json"));
+        Optional<JsonNode> models = optionalJson(fs, new Path(eval, "models.json"));
+        Path job = new Path(runDir, "job.yaml");
+        Optional<String> jobYaml = fs.exists(job)
+                ? Optional.of(new String(HadoopFiles.readAll(fs, job), StandardCharsets.UTF_8)) : Optional.empty();
+        return new ReportData(runDir.toString(), run, jobYaml, members, metrics, models);
+    }
+
+    private static Optional<JsonNode> optionalJson(FileSystem fs, Path p) throws IOException {
+        return fs.exists(p) ? Optional.of(readJson(fs, p)) : Optional.empty();
+    }
+
+    private static JsonNode readJson(FileSystem fs, Path p) throws IOException {
+        String text = new String(HadoopFiles.readAll(fs, p), StandardCharsets.UTF_8);
+        try {
+            return Json.MAPPER.readTree(text);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(p + " is not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** Number of classes: from the evaluation, else from the configuration. */
+    public int classes() {
+        return metrics.map(m -> m.path("classes").asInt()).filter(c -> c > 0)
+                .orElse(run.path("configuration").path("data").path("classes").asInt(0));
+    }
+
+    /**
+     * Class names: Fashion-MNIST's when the data is Fashion-MNIST (ten classes and a data directory or file
+     * named after it), the class indexes otherwise.
+     */
+    public List<String> classNames() {
+        int k = classes();
+        boolean fashion = k == 10 && run.path("data").toString().toLowerCase(java.util.Locale.ROOT).contains("fashion");
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            names.add(fashion ? FASHION_MNIST_CLASSES.get(i) : Integer.toString(i));
+        }
+        return names;
+    }
+
+    /** Members in id order, as run.json lists them. */
+    public List<JsonNode> runMembers() {
+        List<JsonNode> list = new ArrayList<>();
+        run.path("members").forEach(list::add);
+        return list;
+    }
+
+    /** eval/metrics.json's models, in file order (empty without an evaluation). */
+    public List<JsonNode> evaluatedModels() {
+        List<JsonNode> list = new ArrayList<>();
+        metrics.ifPresent(m -> m.path("models").forEach(list::add));
+        return list;
+    }
+
+    /** eval/metrics.json's ensembles, in file order (empty without an evaluation). */
+    public List<JsonNode> ensembles() {
+        List<JsonNode> list = new ArrayList<>();
+        metrics.ifPresent(m -> m.path("ensembles").forEach(list::add));
+        return list;
+    }
+
+    /** A model of eval/metrics.json by id. */
+    public Optional<JsonNode> model(String id) {
+        return evaluatedModels().stream().filter(m -> m.path("id").asText().equals(id)).findFirst();
+    }
+
+    /** A model of eval/models.json (how it was built) by id. */
+    public Optional<JsonNode> modelBuild(String id) {
+        if (models.isEmpty()) {
+            return Optional.empty();
+        }
+        for (JsonNode m : models.get().path("models")) {
+            if (m.path("id").asText().equals(id)) {
+                return Optional.of(m);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The best member as the evaluation chose it (on the validation split). */
+    public Optional<String> bestMember() {
+        return metrics.map(m -> m.path("best_member").asText(null));
+    }
+}
