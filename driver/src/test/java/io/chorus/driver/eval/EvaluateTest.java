@@ -29,14 +29,6 @@ import io.chorus.worker.fs.Json;
  * the CSV files alone.
  */
 class EvaluateTest {
-    static final String JOB = "members: 3\nseed: 5\ndata:\n  dir: /usr/share/datasets/fashion-mnist\n  limit: 1500\n"
-            + "  validation: 300\nmodel:\n  batchnorm: true\n  dropout: 0.3\n"
-            + "train:\n  epochs: 3\n  batch: 50\n  lr: 0.05\n  schedule: cyclic\n  cycles: 3\n"
-            + "snapshots:\n  every: 1\nswa:\n  start: 0.3\n  every: 1\n"
-            + "evaluate:\n  test_limit: 1000\n  tasks: 3\n"
-            + "ensemble:\n  cross_average: true\n  snapshot_last: 3\n  selection_rounds: 5\n"
-            + "heads:\n  count: 2\n  epochs: 2\n  layers: 1\n  hidden: 64\nmc_dropout:\n  passes: 4\n";
-
     @TempDir
     static File tmp;
     static File run;
@@ -44,11 +36,9 @@ class EvaluateTest {
 
     @BeforeAll
     static void trainAndEvaluate() throws IOException {
-        File job = new File(tmp, "job.yaml");
-        Files.writeString(job.toPath(), JOB);
-        run = new File(tmp, "run");
-        train = CliRun.of("train", job.getAbsolutePath(), "--run-dir", run.getAbsolutePath(), "--master", "local[2]",
-                "--conf", "spark.ui.enabled=false", "--conf", "spark.chorus.test.faults=nan:member=2,iteration=20");
+        TinyRun tiny = TinyRun.get();
+        run = tiny.dir();
+        train = tiny.train();
     }
 
     static JsonNode json(String path) throws IOException {
