@@ -46,7 +46,13 @@ public record ReportData(String runDir, JsonNode run, Optional<String> jobYaml, 
         Map<Integer, MemberManifest> members = new LinkedHashMap<>();
         for (JsonNode m : run.path("members")) {
             Path dir = new Path(runDir, m.path("dir").asText());
-            Optional<MemberManifest> manifest = new SnapshotStore(fs, dir).readManifest();
+            Optional<MemberManifest> manifest;
+            try {
+                manifest = new SnapshotStore(fs, dir).readManifest();
+            } catch (IOException e) {
+                throw new IllegalArgumentException(new Path(dir, "member.json") + " is not a readable member manifest: "
+                        + e.getMessage(), e);
+            }
             manifest.ifPresent(x -> members.put(m.path("id").asInt(), x));
         }
         Path eval = new Path(runDir, "eval");

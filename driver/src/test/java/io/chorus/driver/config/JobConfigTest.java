@@ -88,6 +88,7 @@ class JobConfigTest {
                 Arguments.of("swa:\n  start: 1.5\n", "swa.start", "1.5"),
                 Arguments.of("swa:\n  every: -2\n", "swa.every", "-2"),
                 Arguments.of("evaluate:\n  enabled: sometimes\n", "evaluate.enabled", "sometimes"),
+                Arguments.of("report:\n  enabled: maybe\n", "report.enabled", "maybe"),
                 Arguments.of("evaluate:\n  batch: 0\n", "evaluate.batch", "0"),
                 Arguments.of("evaluate:\n  test_limit: -1\n", "evaluate.test_limit", "-1"),
                 Arguments.of("evaluate:\n  tasks: -3\n", "evaluate.tasks", "-3"),

@@ -167,6 +167,13 @@ class ReportTest {
             assertFalse(name.startsWith("report.tmp-"), "staging left behind: " + name);
         }
 
+        Files.writeString(dir.toPath().resolve("eval/metrics.json"), ReportFixture.METRICS);
+        Files.writeString(dir.toPath().resolve("members/member-001/member.json"), "{\"member\": \"one\"");
+        CliRun badMember = CliRun.of("report", dir.getAbsolutePath());
+        assertEquals(ExitCode.BAD_INPUT, badMember.code());
+        assertTrue(badMember.err().contains("member-001/member.json is not a readable member manifest"), badMember.err());
+        assertEquals(before, Files.readString(page.toPath()));
+
         CliRun none = CliRun.of("report", new File(tmp, "nowhere").getAbsolutePath());
         assertEquals(ExitCode.BAD_INPUT, none.code());
         assertTrue(none.err().contains("has no run.json"), none.err());
