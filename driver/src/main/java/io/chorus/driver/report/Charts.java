@@ -17,6 +17,7 @@ import org.jfree.chart.axis.SymbolAxis;
 import org.jfree.chart.block.BlockBorder;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
+import org.jfree.chart.plot.DatasetRenderingOrder;
 import org.jfree.chart.plot.DefaultDrawingSupplier;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.ValueMarker;
@@ -105,9 +106,12 @@ public final class Charts {
         g2.setTransformDoubleConverter(Charts::twoDecimals);
         chart.draw(g2, new Rectangle2D.Double(0, 0, width, height));
         String element = g2.getSVGElement(id);
+        if (!element.startsWith("<svg ")) {
+            throw new IllegalStateException("JFreeSVG returned no <svg> element for " + id);
+        }
         // Scale with the page width, keeping the aspect ratio.
-        return element.replaceFirst("<svg ", "<svg viewBox=\"0 0 " + width + " " + height
-                + "\" style=\"max-width:100%;height:auto\" role=\"img\" aria-label=\"" + escapeAttr(title(chart)) + "\" ");
+        return "<svg viewBox=\"0 0 " + width + " " + height + "\" style=\"max-width:100%;height:auto\" role=\"img\" "
+                + "aria-label=\"" + escapeAttr(title(chart)) + "\" " + element.substring("<svg ".length());
     }
 
     private static String twoDecimals(double v) {
@@ -225,6 +229,7 @@ public final class Charts {
         lr.setSeriesLinesVisible(1, false);
         plot.setDataset(1, lines);
         plot.setRenderer(1, lr);
+        plot.setDatasetRenderingOrder(DatasetRenderingOrder.FORWARD); // points and diagonal over the bars
         return finish(new JFreeChart(title, TITLE, plot, true));
     }
 
@@ -234,6 +239,10 @@ public final class Charts {
      */
     public static JFreeChart heatmap(String title, String columnLabel, String[] columns, String rowLabel,
                                      String[] rows, double[][] values, String scaleLabel, double low, double high) {
+        if (values.length != rows.length) {
+            throw new IllegalArgumentException(title + ": " + values.length + " rows of values for " + rows.length
+                    + " row labels");
+        }
         int n = rows.length * columns.length;
         double[][] xyz = new double[3][n];
         int k = 0;

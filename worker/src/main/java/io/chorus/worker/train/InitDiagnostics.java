@@ -17,9 +17,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * one batch before any update (the Xavier/He argument), and each layer's gradient norm over the first
  * updates (vanishing or exploding gradients).
  *
- * <p>Activations are taken in inference mode: dropout is off and batch-normalization layers use their
- * initial statistics (mean 0, variance 1), so the numbers show what the weights alone do to the signal.
- * Gradients are the raw minibatch gradients of the loss, before weight decay and the optimizer's update
+ * <p>Activations are taken in training mode, as the first update sees them: batch-normalization layers
+ * normalize with the batch's statistics and dropout is on. Nothing is updated: the running statistics of
+ * batch normalization live in its parameters and change only in the optimizer step. Gradients are the raw minibatch gradients of the loss, before weight decay and the optimizer's update
  * rule; batch-normalization running statistics are not trainable parameters and are left out.
  *
  * @param examples   images in the batch the activations were measured on
@@ -45,7 +45,7 @@ public record InitDiagnostics(int examples, int iterations, List<LayerStats> lay
 
     /** Measures the activations of the freshly initialized {@code net} on {@code features}. */
     public static InitDiagnostics atInitialization(ComputationGraph net, INDArray features) {
-        Map<String, INDArray> out = net.feedForward(new INDArray[] {features}, false, false);
+        Map<String, INDArray> out = net.feedForward(new INDArray[] {features}, true, true);
         List<LayerStats> layers = new ArrayList<>();
         for (String name : net.getConfiguration().getTopologicalOrderStr()) {
             Layer layer = net.getLayer(name);

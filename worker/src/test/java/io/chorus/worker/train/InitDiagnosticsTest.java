@@ -1,5 +1,6 @@
 package io.chorus.worker.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,7 +22,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 
 /**
- * The diagnostics must show what initialization theory predicts on a plain 9-convolution VGG: He keeps
+ * Measuring must not change training, and the diagnostics must show what initialization theory predicts on a plain 9-convolution VGG: He keeps
  * the signal's scale through depth, N(0, 1) weights blow it up by about sqrt(fan_in / 2) per ReLU layer,
  * N(0, 0.01^2) weights shrink it.
  */
@@ -55,6 +56,36 @@ class InitDiagnosticsTest {
         assertTrue(he > 0.2 && he < 5, "He: last/first conv std " + he);
         assertTrue(big > 1e4, "N(0,1): last/first conv std " + big);
         assertTrue(small < 1e-4, "N(0,0.01^2): last/first conv std " + small);
+    }
+
+    @Test
+    void measuringChangesNeitherTheParametersNorTheTrainingThatFollows() {
+        // LeNet with batch norm and dropout: the layers whose training-mode forward pass could leave state.
+        ModelSpec spec = new ModelSpec(Architecture.LENET, WeightInitKind.HE, 0, ActivationKind.RELU, true, 0.3, 2,
+                16, BlockKind.BASIC);
+        ImageShape mnist = new ImageShape(28, 28, 1);
+        ComputationGraph measured = ModelZoo.build(spec, mnist, 10, 9L, new Sgd(0.05), 1e-4);
+        ComputationGraph plain = ModelZoo.build(spec, mnist, 10, 9L, new Sgd(0.05), 1e-4);
+        Nd4j.getRandom().setSeed(4);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 32, 1, 28, 28);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, 32, 10);
+        for (int i = 0; i < 32; i++) {
+            y.putScalar(i, (i * 7) % 10, 1f);
+        }
+        float[] before = measured.params().toFloatVector();
+        InitDiagnostics d = InitDiagnostics.atInitialization(measured, x);
+        // toFloatVector and assertArrayEquals compare exactly (INDArray.equals allows 1e-5).
+        assertArrayEquals(before, measured.params().toFloatVector(), "batch-norm running statistics and weights untouched");
+        measured.addListeners(d.gradientRecorder());
+        for (int i = 0; i < 5; i++) {
+            Nd4j.getRandom().setSeed(100 + i);
+            measured.fit(new DataSet(x, y));
+            Nd4j.getRandom().setSeed(100 + i);
+            plain.fit(new DataSet(x, y));
+        }
+        assertArrayEquals(plain.params().toFloatVector(), measured.params().toFloatVector(),
+                "five updates with and without diagnostics, bit for bit");
+        assertTrue(d.layers().stream().anyMatch(l -> l.kind().equals("BatchNormalization")));
     }
 
     @Test
