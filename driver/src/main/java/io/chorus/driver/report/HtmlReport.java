@@ -105,9 +105,7 @@ public final class HtmlReport {
             html.append("<p>No ensemble was formed.</p></div>\n");
             return;
         }
-        Optional<JsonNode> top = data.ensembles().stream()
-                .filter(e -> e.path("validation").path("nll").isNumber())
-                .min(Comparator.comparingDouble(e -> e.path("validation").path("nll").asDouble()));
+        Optional<JsonNode> top = bestEnsemble();
         Double bestInference = Summary.number(bm.get("inference_seconds"));
         html.append("<ul class=\"gains\">\n");
         for (JsonNode g : gains) {
@@ -134,9 +132,7 @@ public final class HtmlReport {
 
     private void summary() {
         open("summary", "Summary of every model and ensemble");
-        if (data.metrics().isEmpty()) {
-            html.append("<p>Not evaluated.</p>\n");
-            close();
+        if (notEvaluated()) {
             return;
         }
         List<Row> rows = new Summary(data).rows();
@@ -247,9 +243,7 @@ public final class HtmlReport {
 
     private void ensembleSize() {
         open("ensemble-size", "Accuracy and NLL against ensemble size");
-        if (data.metrics().isEmpty() || !data.metrics().get().has("size_curves")) {
-            html.append("<p>Not evaluated.</p>\n");
-            close();
+        if (notEvaluated()) {
             return;
         }
         JsonNode curves = data.metrics().get().path("size_curves");
@@ -299,9 +293,7 @@ public final class HtmlReport {
 
     private void reliability() {
         open("reliability", "Reliability diagrams");
-        if (data.metrics().isEmpty()) {
-            html.append("<p>Not evaluated.</p>\n");
-            close();
+        if (notEvaluated()) {
             return;
         }
         html.append("<p class=\"note\">Test split, 15 equal-width confidence bins. A calibrated model's bars follow "
@@ -643,6 +635,16 @@ public final class HtmlReport {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /** Closes the open section with a note if the run has no evaluation; true if it had none. */
+    private boolean notEvaluated() {
+        if (data.metrics().isPresent()) {
+            return false;
+        }
+        html.append("<p>Not evaluated.</p>\n");
+        close();
+        return true;
+    }
 
     private void open(String id, String title) {
         html.append("<section id=\"").append(id).append("\">\n<h2>").append(esc(title)).append("</h2>\n");
