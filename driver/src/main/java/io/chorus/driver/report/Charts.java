@@ -69,7 +69,7 @@ public final class Charts {
     private static final java.text.NumberFormat SIGNIFICANT = new java.text.NumberFormat() {
         @Override
         public StringBuffer format(double number, StringBuffer to, java.text.FieldPosition pos) {
-            return to.append(String.format(java.util.Locale.ROOT, "%.3g", number));
+            return to.append(compact(number));
         }
 
         @Override
@@ -82,6 +82,22 @@ public final class Charts {
             throw new UnsupportedOperationException("tick labels are not parsed");
         }
     };
+
+    /** 0.01, 2.5, 10, 1e-5, 3.2e+12: three significant digits at most, no trailing zeros. */
+    static String compact(double v) {
+        if (v == 0 || !Double.isFinite(v)) {
+            return Double.toString(v);
+        }
+        double a = Math.abs(v);
+        if (a >= 1e-3 && a < 1e4) {
+            String s = new java.math.BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
+            return s;
+        }
+        String[] parts = String.format(java.util.Locale.ROOT, "%.2e", v).split("e");
+        String mantissa = parts[0].replaceAll("\\.?0+$", "");
+        int exponent = Integer.parseInt(parts[1]);
+        return mantissa + "e" + exponent;
+    }
 
     private static final Font TITLE = new Font("SansSerif", Font.BOLD, 14);
 

@@ -487,9 +487,9 @@ public final class HtmlReport {
                 .append(model.path("init").asText().equals("normal") ? " (sigma " + model.path("init_sigma").asText() + ")" : "")
                 .append(", activation ").append(esc(model.path("activation").asText())).append(", batch norm ")
                 .append(model.path("batchnorm").asBoolean() ? "on" : "off")
-                .append(". Left: each layer's output standard deviation on one batch before any update (inference "
-                        + "mode: dropout off, batch norm at its initial statistics), i.e. what the initialization "
-                        + "does to the signal; a good initialization keeps it roughly level, a naive Gaussian makes "
+                .append(". Left: each layer's output standard deviation on one batch of training images before any update, "
+                        + "in training mode as the first update sees it (batch norm normalizes with the batch's "
+                        + "statistics, dropout is on), i.e. what the initialization does to the signal; a good initialization keeps it roughly level, a naive Gaussian makes "
                         + "it grow or shrink geometrically with depth. Right: each trainable layer's gradient norm, "
                         + "averaged over the first updates; vanishing gradients fall towards the input layers, "
                         + "exploding ones rise.</p>\n");

@@ -618,4 +618,16 @@ class ChartsTest {
         }
         return out;
     }
+
+    @Test
+    void logAxisTickLabelsAreCompact() {
+        assertEquals("0.01", Charts.compact(0.01));
+        assertEquals("10", Charts.compact(10.0));
+        assertEquals("2.5", Charts.compact(2.5));
+        assertEquals("-0.5", Charts.compact(-0.5));
+        assertEquals("1e-5", Charts.compact(1e-5));
+        assertEquals("1.23e-4", Charts.compact(0.000123));
+        assertEquals("1.23e5", Charts.compact(123456));
+        assertEquals("3.2e12", Charts.compact(3.2e12));
+    }
 }
