@@ -23,6 +23,8 @@ public final class Chorus {
     }
 
     public static void main(String[] args) {
+        // Before Spark creates any ObjectInputStream, so the model-restore filter goes in as a filter factory.
+        io.chorus.worker.train.SafeModels.installFilter();
         System.exit(run(Arrays.asList(args), System.out, System.err).code());
     }
 

@@ -1,6 +1,5 @@
 package io.chorus.driver.eval;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Map;
@@ -12,14 +11,15 @@ import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 
-import io.chorus.worker.engine.Engine;
 import io.chorus.worker.fs.HadoopFiles;
+import io.chorus.worker.train.SafeModels;
 import io.chorus.worker.train.SnapshotCorruptException;
 
 /**
  * Model files of a run, loaded at most once per JVM: an executor that evaluates several chunks of the
  * test set restores each network once. Every load checks the file's SHA-256 against the one the
- * manifest recorded, so a corrupt or replaced file is never used.
+ * manifest recorded, so a corrupt or replaced file is never used, then restores it through
+ * {@link SafeModels#restore}, which refuses zips holding entries Chorus does not write.
  *
  * <p>The cache holds the networks of one evaluation (its {@code scope}): the first load for another
  * evaluation empties it, so a long-lived executor does not keep every run's networks.
@@ -69,8 +69,7 @@ public final class ModelStore {
         if (!actual.equals(sha256)) {
             throw new SnapshotCorruptException("model file " + p + " has SHA-256 " + actual + " but was recorded as " + sha256);
         }
-        Engine.ensureHelpers();
-        return ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), false);
+        return SafeModels.restore(bytes, false, p.toString());
     }
 
     /**

@@ -3,7 +3,6 @@ package io.chorus.worker.train;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
@@ -38,7 +37,8 @@ import io.chorus.worker.fs.Json;
  *
  * <p>Every snapshot is a plain DL4J {@link ModelSerializer} zip with the updater state and the
  * training-set normalization inside, so {@code ModelSerializer.restoreComputationGraph} loads it as is
- * and training can resume from any of them bit for bit.
+ * and training can resume from any of them bit for bit. Chorus itself loads snapshots only through
+ * {@link SafeModels#restore}, which refuses zips holding anything else.
  */
 public final class SnapshotStore {
     public static final String MANIFEST = "member.json";
@@ -153,9 +153,11 @@ public final class SnapshotStore {
     }
 
     /**
-     * Loads a committed snapshot after checking its SHA-256 against the manifest.
+     * Loads a committed snapshot after checking its SHA-256 against the manifest, through
+     * {@link SafeModels#restore}.
      *
      * @throws SnapshotCorruptException if the file is missing or its checksum differs
+     * @throws UnsafeModelException     if the zip holds entries Chorus does not write
      */
     public ComputationGraph load(SnapshotRecord record, boolean withUpdater) throws IOException {
         Path p = new Path(dir, record.path());
@@ -168,10 +170,7 @@ public final class SnapshotStore {
             throw new SnapshotCorruptException("snapshot " + p + " has SHA-256 " + actual + " but " + manifestPath()
                     + " recorded " + record.sha256());
         }
-        try (InputStream in = new java.io.ByteArrayInputStream(bytes)) {
-            io.chorus.worker.engine.Engine.ensureHelpers();
-            return ModelSerializer.restoreComputationGraph(in, withUpdater);
-        }
+        return SafeModels.restore(bytes, withUpdater, p.toString());
     }
 
     /** The newest snapshot whose checksum verifies; corrupt ones are reported and skipped. */
