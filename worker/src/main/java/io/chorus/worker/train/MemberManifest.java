@@ -36,6 +36,17 @@ public final class MemberManifest {
     private List<SnapshotRecord> snapshots = new ArrayList<>();
     private List<EpochMetrics> epochs = new ArrayList<>();
     private InitDiagnostics diagnostics;
+    private List<Quarantined> quarantined = new ArrayList<>();
+
+    /**
+     * A snapshot that failed its checksum and was moved to snapshots/quarantine/.
+     *
+     * @param snapshot what the manifest had listed
+     * @param actualSha256 what the file hashed to ("missing" if it was gone)
+     * @param when ISO-8601 instant
+     */
+    public record Quarantined(SnapshotRecord snapshot, String actualSha256, String when) {
+    }
 
     public MemberManifest() {
     }
@@ -74,6 +85,12 @@ public final class MemberManifest {
         snapshots.removeIf(s -> s.iteration() > iteration);
         int completedEpochs = (int) (iteration / Math.max(1, iterationsPerEpoch));
         epochs.removeIf(e -> e.epoch() > completedEpochs);
+    }
+
+    /** Drops {@code bad} from the snapshots and records it as quarantined. */
+    public void quarantine(SnapshotRecord bad, String actualSha256, String when) {
+        snapshots.remove(bad);
+        quarantined.add(new Quarantined(bad, actualSha256, when));
     }
 
     public void addTraining(long images, double seconds) {
@@ -122,6 +139,7 @@ public final class MemberManifest {
     public List<EpochMetrics> getEpochs() { return epochs; }
     /** Activations at initialization and gradients of the first updates; null for members trained before. */
     public InitDiagnostics getDiagnostics() { return diagnostics; }
+    public List<Quarantined> getQuarantined() { return quarantined; }
 
     // Setters exist for the JSON reader only.
     void setFormat(int format) { this.format = format; }
@@ -144,4 +162,5 @@ public final class MemberManifest {
     void setSnapshots(List<SnapshotRecord> snapshots) { this.snapshots = new ArrayList<>(snapshots); }
     void setEpochs(List<EpochMetrics> epochs) { this.epochs = new ArrayList<>(epochs); }
     void setDiagnostics(InitDiagnostics diagnostics) { this.diagnostics = diagnostics; }
+    void setQuarantined(List<Quarantined> quarantined) { this.quarantined = new ArrayList<>(quarantined); }
 }

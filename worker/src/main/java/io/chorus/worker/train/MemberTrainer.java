@@ -113,20 +113,22 @@ public final class MemberTrainer {
                 LOG.info("member {} is already {}; nothing to do", spec.id(), manifest.getStatus().configName());
                 return manifest;
             }
-            var last = store.lastVerified(manifest);
+            var last = store.quarantineCorrupt(manifest);
             if (last.isPresent()) {
                 net = store.load(last.get(), true);
                 manifest.truncateAfter(last.get().iteration());
                 LOG.info("member {} resumes from {} (iteration {})", spec.id(), last.get().path(), last.get().iteration());
             } else {
-                manifest = null;
+                manifest.truncateAfter(0); // starts over, keeping the attempt log so older attempts are fenced off
             }
         }
         if (net == null) {
             IUpdater updater = t.optimizer() == OptimizerKind.SGD ? new Nesterovs(schedule, t.momentum()) : new Adam(schedule);
             net = ModelZoo.build(spec.model(), data.shape(), data.classes(), spec.seed(), updater, t.weightDecay());
-            manifest = new MemberManifest(spec.id(), spec.seed(), spec.model().arch().configName(), net.numParams(),
-                    data.shape(), data.classes(), data.normalization(), t.epochs(), perEpoch, batches.examples());
+            if (manifest == null) {
+                manifest = new MemberManifest(spec.id(), spec.seed(), spec.model().arch().configName(), net.numParams(),
+                        data.shape(), data.classes(), data.normalization(), t.epochs(), perEpoch, batches.examples());
+            }
             DataSet probe = BatchSource.toDataSet(data.train(), data.normalization(), 0,
                     Math.min(DIAGNOSTIC_EXAMPLES, data.train().size()));
             InitDiagnostics atInit = InitDiagnostics.atInitialization(net, probe.getFeatures());
@@ -151,6 +153,10 @@ public final class MemberTrainer {
             double lr = Double.NaN;
             boolean cycleEndSnapshotted = false;
             while (it.hasNext()) {
+                if (Thread.interrupted()) { // Spark kills a task attempt by interrupting its thread
+                    throw new java.io.InterruptedIOException("member " + spec.id() + " stopped at update "
+                            + net.getIterationCount() + ": its task attempt was killed");
+                }
                 DataSet ds = it.next();
                 int iteration = net.getIterationCount();
                 lr = schedule.valueAt(iteration, epoch);

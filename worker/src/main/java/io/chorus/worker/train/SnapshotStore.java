@@ -35,6 +35,16 @@ import io.chorus.worker.fs.Json;
  * and only then listed in the manifest, itself replaced atomically. A crash at any point leaves the
  * previous manifest, and every snapshot it lists, intact; an unlisted zip is garbage a reader ignores.
  *
+ * <p>Several attempts of one member may run at once (a Spark retry while the first attempt's executor is
+ * not yet known to be dead, a speculative copy). Each commit first reads the manifest on disk: if a newer
+ * attempt has started since this one, or the member already ended, this attempt is fenced off with a
+ * {@link SupersededAttemptException} and its unlisted zip deleted. The check and the write are not one
+ * atomic step, so two attempts can still interleave within that window; training is deterministic, so
+ * whichever of their manifests lands lists snapshots of the same parameters.
+ *
+ * <p>A listed snapshot whose checksum fails is quarantined: moved to {@code snapshots/quarantine/}, dropped
+ * from the manifest and recorded in its {@code quarantined} list, never loaded.
+ *
  * <p>Every snapshot is a plain DL4J {@link ModelSerializer} zip with the updater state and the
  * training-set normalization inside, so {@code ModelSerializer.restoreComputationGraph} loads it as is
  * and training can resume from any of them bit for bit. Chorus itself loads snapshots only through
@@ -43,6 +53,7 @@ import io.chorus.worker.fs.Json;
 public final class SnapshotStore {
     public static final String MANIFEST = "member.json";
     public static final String SNAPSHOT_DIR = "snapshots";
+    public static final String QUARANTINE = "quarantine";
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotStore.class);
 
     /** A point between writing a snapshot's data and committing it, where tests inject failures. */
@@ -82,6 +93,7 @@ public final class SnapshotStore {
     }
 
     public void writeManifest(MemberManifest manifest) throws IOException {
+        fence(manifest);
         fs.mkdirs(dir);
         HadoopFiles.writeAtomically(fs, manifestPath(), Json.write(manifest));
     }
@@ -118,6 +130,9 @@ public final class SnapshotStore {
             writeManifest(manifest);
         } catch (IOException | RuntimeException e) {
             manifest.getSnapshots().remove(record);
+            if (e instanceof SupersededAttemptException) {
+                fs.delete(target, false); // never listed, and no attempt will list it
+            }
             throw e;
         }
         return record;
@@ -146,6 +161,50 @@ public final class SnapshotStore {
         zip.finish();
     }
 
+    /**
+     * Throws {@link SupersededAttemptException} if the manifest on disk belongs to a newer attempt than
+     * {@code manifest}'s, or records the member as ended while {@code manifest} does not.
+     */
+    void fence(MemberManifest manifest) throws IOException {
+        Optional<MemberManifest> onDisk;
+        try {
+            onDisk = readManifest();
+        } catch (IOException unreadable) {
+            return; // a manifest being replaced right now; the writer that wins decides
+        }
+        if (onDisk.isEmpty()) {
+            return;
+        }
+        MemberManifest d = onDisk.get();
+        if (d.getAttempts() > manifest.getAttempts()) {
+            throw new SupersededAttemptException("member " + manifest.getMember() + ": attempt " + manifest.getAttempts()
+                    + " is superseded by attempt " + d.getAttempts() + " (" + manifestPath() + ")");
+        }
+        if (d.getStatus().terminal() && !manifest.getStatus().terminal()) {
+            throw new SupersededAttemptException("member " + manifest.getMember() + " already ended as "
+                    + d.getStatus().configName() + " (" + manifestPath() + "); attempt " + manifest.getAttempts() + " stops");
+        }
+    }
+
+    /**
+     * Moves a listed snapshot that fails its checksum out of the way (snapshots/quarantine/), so it is never
+     * loaded, and records it in the manifest; the manifest is written by the caller.
+     */
+    public void quarantine(MemberManifest manifest, SnapshotRecord bad) throws IOException {
+        Path p = new Path(dir, bad.path());
+        String actual = fs.exists(p) ? HadoopFiles.sha256(fs, p) : "missing";
+        if (fs.exists(p)) {
+            Path q = new Path(new Path(new Path(dir, SNAPSHOT_DIR), QUARANTINE), p.getName());
+            fs.mkdirs(q.getParent());
+            if (!fs.rename(p, q)) {
+                throw new IOException("cannot move corrupt snapshot " + p + " to " + q);
+            }
+        }
+        manifest.quarantine(bad, actual, java.time.Instant.now().toString());
+        LOG.warn("member {}: snapshot {} has SHA-256 {} but {} was recorded; quarantined", manifest.getMember(),
+                bad.path(), actual, bad.sha256());
+    }
+
     /** Whether the snapshot's bytes still hash to what the manifest recorded. */
     public boolean verify(SnapshotRecord record) throws IOException {
         Path p = new Path(dir, record.path());
@@ -171,6 +230,19 @@ public final class SnapshotStore {
                     + " recorded " + record.sha256());
         }
         return SafeModels.restore(bytes, withUpdater, p.toString());
+    }
+
+    /**
+     * Checks every listed snapshot, quarantines those whose checksum fails (see {@link #quarantine}) and
+     * returns the newest one that verifies. The caller writes the manifest.
+     */
+    public Optional<SnapshotRecord> quarantineCorrupt(MemberManifest manifest) throws IOException {
+        for (SnapshotRecord s : List.copyOf(manifest.getSnapshots())) {
+            if (!verify(s)) {
+                quarantine(manifest, s);
+            }
+        }
+        return manifest.lastSnapshot();
     }
 
     /** The newest snapshot whose checksum verifies; corrupt ones are reported and skipped. */

@@ -195,6 +195,80 @@ class MemberTrainerTest {
     }
 
     @Test
+    void aCorruptSnapshotIsQuarantinedAndTrainingResumesFromTheOneBefore() throws IOException {
+        // Three cycles over two epochs: two mid-epoch snapshots before the crash; the newer one is then
+        // bit-flipped, so the resume must set it aside and start from the older one.
+        TrainSpec t = train(ScheduleKind.CYCLIC, 3, 0);
+        Path straight = dir("straight");
+        MemberManifest uninterrupted = trainer(straight).train(member(9, t), data, straight, false, Progress.Listener.NONE);
+
+        Path crashed = dir("flipped");
+        FileSystem fs = HadoopFiles.fileSystem(crashed, new Configuration());
+        int perEpoch = uninterrupted.getIterationsPerEpoch();
+        long crashAt = perEpoch + perEpoch / 2 + 3;
+        MemberTrainer crashing = new MemberTrainer(fs, (net, iteration) -> {
+            if (iteration == crashAt) {
+                throw new IllegalStateException("simulated executor loss");
+            }
+        });
+        assertThrows(IllegalStateException.class,
+                () -> crashing.train(member(9, t), data, crashed, false, Progress.Listener.NONE));
+        MemberManifest partial = new SnapshotStore(fs, crashed).readManifest().orElseThrow();
+        SnapshotRecord newest = partial.getSnapshots().get(1);
+        java.io.File zip = new java.io.File(crashed.toUri().getPath(), newest.path());
+        byte[] bytes = java.nio.file.Files.readAllBytes(zip.toPath());
+        bytes[bytes.length / 2] ^= 0x10;
+        java.nio.file.Files.write(zip.toPath(), bytes);
+
+        MemberManifest resumed = trainer(crashed).train(member(9, t), data, crashed, true, Progress.Listener.NONE);
+
+        assertEquals(MemberStatus.FINISHED, resumed.getStatus());
+        assertEquals(partial.getSnapshots().get(0).iteration(), resumed.getAttemptLog().get(1).resumedAt(),
+                "resumed from the snapshot before the corrupt one");
+        assertEquals(1, resumed.getQuarantined().size());
+        assertEquals(newest, resumed.getQuarantined().get(0).snapshot());
+        assertFalse(zip.exists(), "the corrupt file is moved out of snapshots/");
+        assertTrue(new java.io.File(crashed.toUri().getPath(), "snapshots/quarantine/" + zip.getName()).exists());
+        assertFalse(resumed.getSnapshots().stream().anyMatch(s -> s.path().equals(newest.path())));
+        assertEquals(uninterrupted.getSnapshots().size(), resumed.getSnapshots().size());
+        SnapshotStore store = new SnapshotStore(fs, crashed);
+        for (SnapshotRecord s : resumed.getSnapshots()) {
+            assertTrue(store.verify(s), s.path());
+        }
+        assertArrayEquals(finalNet(straight, uninterrupted).params().data().asFloat(),
+                finalNet(crashed, resumed).params().data().asFloat());
+    }
+
+    @Test
+    void anAttemptSupersededByANewerOneStopsAtItsNextCommitAndListsNothing() throws IOException {
+        TrainSpec t = train(ScheduleKind.COSINE, 1, 1);
+        Path dir = dir("raced");
+        FileSystem fs = HadoopFiles.fileSystem(dir, new Configuration());
+        SnapshotStore store = new SnapshotStore(fs, dir);
+        // Before the first update of attempt 1, a newer attempt takes over the member directory.
+        MemberTrainer first = new MemberTrainer(fs, (net, iteration) -> {
+            if (iteration == 0) {
+                try {
+                    MemberManifest m = store.readManifest().orElseThrow();
+                    m.startAttempt(new Attempt.Placement("other", "host", 1L), 0, "onednn");
+                    store.writeManifest(m);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+        SupersededAttemptException e = assertThrows(SupersededAttemptException.class,
+                () -> first.train(member(9, t), data, dir, false, Progress.Listener.NONE));
+        assertTrue(e.getMessage().contains("superseded by attempt 2"), e.getMessage());
+        MemberManifest m = store.readManifest().orElseThrow();
+        assertEquals(2, m.getAttempts());
+        assertTrue(m.getSnapshots().isEmpty(), "the superseded attempt listed nothing");
+        java.io.File snapshots = new java.io.File(dir.toUri().getPath(), "snapshots");
+        String[] left = snapshots.list((d, n) -> n.endsWith(".zip"));
+        assertEquals(0, left == null ? 0 : left.length, "its unlisted zip is deleted");
+    }
+
+    @Test
     void nonFiniteLossMarksTheMemberDivergedAndKeepsEarlierSnapshots() throws IOException {
         Path dir = dir("d");
         FileSystem fs = HadoopFiles.fileSystem(dir, new Configuration());
