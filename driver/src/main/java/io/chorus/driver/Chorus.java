@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -42,18 +43,18 @@ public final class Chorus {
             switch (args.get(0)) {
                 case "train" -> {
                     TrainCommand cmd = TrainCommand.parse(args.subList(1, args.size()));
-                    Configuration hadoop = new Configuration();
+                    Configuration hadoop = CliArgs.hadoopConf(cmd.sparkConf());
                     JobConfig config = loadConfig(cmd, hadoop);
                     return new TrainJob(hadoop, out).run(config, cmd);
                 }
                 case "evaluate" -> {
-                    return new EvaluateCommand(new Configuration(), out).run(args.subList(1, args.size()));
+                    return new EvaluateCommand(CliArgs.hadoopConf(Map.of()), out).run(args.subList(1, args.size()));
                 }
                 case "report" -> {
-                    return new ReportCommand(new Configuration(), out).run(args.subList(1, args.size()));
+                    return new ReportCommand(CliArgs.hadoopConf(Map.of()), out).run(args.subList(1, args.size()));
                 }
                 case "snapshots" -> {
-                    return new SnapshotsCommand(new Configuration(), out).run(args.subList(1, args.size()));
+                    return new SnapshotsCommand(CliArgs.hadoopConf(Map.of()), out).run(args.subList(1, args.size()));
                 }
                 default -> throw new BadInputException("unknown command " + args.get(0) + "\n" + TrainCommand.USAGE
                         + "\n" + SnapshotsCommand.USAGE + "\n" + EvaluateCommand.USAGE + "\n" + ReportCommand.USAGE);

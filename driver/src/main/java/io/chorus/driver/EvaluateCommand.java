@@ -71,6 +71,7 @@ final class EvaluateCommand {
         if (runDirArg == null) {
             throw new BadInputException("missing the run directory\n" + USAGE);
         }
+        CliArgs.applySparkHadoop(hadoop, conf);
         Path runDir = HadoopFiles.qualify(HadoopFiles.path(runDirArg), hadoop);
         FileSystem fs = HadoopFiles.fileSystem(runDir, hadoop);
         if (offline) {

@@ -69,13 +69,17 @@ public final class HadoopFiles {
             return;
         }
         Path tmp = temporarySibling(target);
-        try (OutputStream out = fs.create(tmp, false)) {
-            out.write(bytes);
-        }
         try {
+            try (OutputStream out = fs.create(tmp, false)) {
+                out.write(bytes);
+            }
             replace(fs, tmp, target);
         } catch (IOException | RuntimeException e) {
-            fs.delete(tmp, false);
+            try {
+                fs.delete(tmp, false); // a half-written temporary, e.g. on a full disk
+            } catch (IOException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
             throw e;
         }
     }
