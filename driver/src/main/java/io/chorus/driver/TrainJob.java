@@ -67,8 +67,15 @@ public final class TrainJob {
 
     public ExitCode run(JobConfig config, TrainCommand cmd) throws BadInputException, IOException {
         Instant started = Instant.now();
-        Path runDir = HadoopFiles.qualify(HadoopFiles.path(cmd.runDirOrDefault()), hadoop);
-        FileSystem fs = HadoopFiles.fileSystem(runDir, hadoop);
+        checkGpus(config.get(Keys.TRAIN_GPUS), cmd);
+        Path runDir;
+        FileSystem fs;
+        try {
+            runDir = HadoopFiles.qualify(HadoopFiles.path(cmd.runDirOrDefault()), hadoop);
+            fs = HadoopFiles.fileSystem(runDir, hadoop);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new BadInputException("--run-dir " + cmd.runDirOrDefault() + ": " + e.getMessage(), e);
+        }
 
         TrainingData data;
         List<TrainingData.DataFile> testFiles;
@@ -212,12 +219,24 @@ public final class TrainJob {
         HadoopFiles.writeAtomically(fs, new Path(runDir, RunManifest.NAME), Json.write(run));
     }
 
+    /** GPUs need a master that schedules them; checked before anything is read or written. */
+    static void checkGpus(int gpus, TrainCommand cmd) throws BadInputException {
+        if (gpus == 0) {
+            return;
+        }
+        String master = cmd.master() != null ? cmd.master() : System.getProperty("spark.master", "local[*]");
+        if (IN_PROCESS.equals(master) || master.startsWith("local")) {
+            throw new BadInputException("train.gpus_per_member: " + gpus + " needs a cluster master (standalone, "
+                    + "YARN, Kubernetes) to assign GPUs to tasks; " + master + " cannot");
+        }
+    }
+
     private MemberRunner runner(JobConfig config, TrainCommand cmd, Path runDir) {
         if (IN_PROCESS.equals(cmd.master())) {
             return new InProcessRunner(runDir.toString(), config.seed(), hadoop, out);
         }
         return new SparkRunner("chorus " + jobName(cmd), cmd.master(), cmd.sparkConf(), config.trainSpec().threads(),
-                runDir.toString(), config.seed(), hadoop, out);
+                config.get(Keys.TRAIN_GPUS), runDir.toString(), config.seed(), hadoop, out);
     }
 
     /**

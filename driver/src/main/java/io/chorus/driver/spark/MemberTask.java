@@ -45,6 +45,7 @@ public final class MemberTask implements Serializable {
 
     public MemberOutcome train(MemberSpec spec, TrainingData data, Configuration conf, Attempt.Placement where,
                                int attempt, Progress.Listener also) throws IOException {
+        io.chorus.worker.engine.Devices.bind(where.gpus());
         PreparedData prepared = data.prepared(spec.data(), jobSeed);
         Path dir = memberDir(new Path(runDir), spec.id());
         FileSystem fs = HadoopFiles.fileSystem(dir, conf);

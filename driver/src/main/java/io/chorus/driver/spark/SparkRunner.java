@@ -61,6 +61,17 @@ public final class SparkRunner implements MemberRunner {
      */
     public SparkRunner(String appName, String master, Map<String, String> conf, int threads, String runDir, long jobSeed,
                        Configuration hadoop, PrintStream out) {
+        this(appName, master, conf, threads, 0, runDir, jobSeed, hadoop, out);
+    }
+
+    /**
+     * As above, each member's task asking for {@code gpus} GPUs: spark.task.resource.gpu.amount, and, unless
+     * set, spark.executor.resource.gpu.amount for as many members as an executor runs at once. The cluster's
+     * Workers (standalone), NodeManagers (YARN) or pods (Kubernetes) must offer GPUs with a discovery script;
+     * local mode cannot schedule GPUs and is refused.
+     */
+    public SparkRunner(String appName, String master, Map<String, String> conf, int threads, int gpus, String runDir,
+                       long jobSeed, Configuration hadoop, PrintStream out) {
         SparkConf sc = new SparkConf().setAppName(appName);
         if (master != null) {
             sc.setMaster(master);
@@ -68,6 +79,16 @@ public final class SparkRunner implements MemberRunner {
             sc.setMaster("local[*]");
         }
         sc.set("spark.task.cpus", Integer.toString(threads));
+        if (gpus > 0) {
+            if (sc.get("spark.master").startsWith("local")) {
+                throw new IllegalArgumentException("train.gpus_per_member: " + gpus + " needs a cluster master "
+                        + "(standalone, YARN, Kubernetes); Spark's local mode cannot schedule GPUs");
+            }
+            sc.set("spark.task.resource.gpu.amount", Integer.toString(gpus));
+            int cores = conf.containsKey("spark.executor.cores") ? Integer.parseInt(conf.get("spark.executor.cores"))
+                    : sc.getInt("spark.executor.cores", threads);
+            sc.setIfMissing("spark.executor.resource.gpu.amount", Integer.toString(gpus * Math.max(1, cores / threads)));
+        }
         if (sc.get("spark.master").startsWith("local")) {
             // Local mode talks to nobody: stay on loopback whatever the host name resolves to.
             sc.setIfMissing("spark.driver.host", "127.0.0.1");
@@ -192,10 +213,19 @@ public final class SparkRunner implements MemberRunner {
             this.conf = conf;
         }
 
+        /** The GPU addresses Spark assigned to this task, in Spark's order. */
+        static List<String> gpus(TaskContext tc) {
+            if (tc == null) {
+                return List.of();
+            }
+            org.apache.spark.resource.ResourceInformation gpu = tc.resourcesJMap().get("gpu");
+            return gpu == null ? List.of() : List.of(gpu.addresses());
+        }
+
         @Override
         public MemberOutcome call(MemberSpec spec) throws IOException {
-            Attempt.Placement here = Attempt.here(SparkEnv.get().executorId());
             TaskContext tc = TaskContext.get();
+            Attempt.Placement here = Attempt.here(SparkEnv.get().executorId()).withGpus(gpus(tc));
             return task.train(spec, data.value(), conf.value().get(), here, tc == null ? 0 : tc.attemptNumber(),
                     Progress.Listener.NONE);
         }

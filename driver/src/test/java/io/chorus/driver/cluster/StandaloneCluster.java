@@ -21,7 +21,7 @@ import java.util.Map;
  * <p>What it takes, measured: a directory that looks like SPARK_HOME (its {@code jars/} holds the Spark
  * jars; Workers build executor command lines from it), {@code SPARK_SCALA_VERSION=2.12} in the Workers'
  * environment (without it the launcher looks for a source build's target directories and no executor
- * starts), and {@code SPARK_LOCAL_IP=127.0.0.1} so everything binds to loopback. A driver started as
+ * starts), and {@code SPARK_LOCAL_IP} set to a loopback address so everything binds to loopback. A driver started as
  * {@code java ... SparkSubmit} in client mode runs in that JVM, so its JVM options (Java 17 module opens)
  * go on the java command line. Processes are stopped drivers first, then the Master, then the Workers with
  * their executors, each by its own process handle.
@@ -51,13 +51,17 @@ final class StandaloneCluster implements AutoCloseable {
             c.masterPort = freePort();
             c.master = c.launch("master", List.of("-Xmx256m", "org.apache.spark.deploy.master.Master",
                     "--host", "127.0.0.1", "--port", Integer.toString(c.masterPort),
-                    "--webui-port", Integer.toString(freePort())));
+                    "--webui-port", Integer.toString(freePort())), "127.0.0.1");
             awaitPort(c.masterPort, c.master, logs.resolve("master.log"));
             for (int i = 0; i < workers; i++) {
                 Path work = Files.createDirectories(logs.resolve("worker-" + i));
-                c.workers.add(c.launch("worker-" + i, List.of("-Xmx256m", "org.apache.spark.deploy.worker.Worker",
-                        c.masterUrl(), "--host", "127.0.0.1", "--cores", Integer.toString(cores), "--memory", memory,
-                        "--work-dir", work.toString(), "--webui-port", Integer.toString(freePort()))));
+                String host = workerHost(i);
+                Path gpus = fakeGpuScript(work, i);
+                c.workers.add(c.launch("worker-" + i, List.of("-Xmx256m",
+                        "-Dspark.worker.resource.gpu.amount=1", "-Dspark.worker.resource.gpu.discoveryScript=" + gpus,
+                        "org.apache.spark.deploy.worker.Worker",
+                        c.masterUrl(), "--host", host, "--cores", Integer.toString(cores), "--memory", memory,
+                        "--work-dir", work.toString(), "--webui-port", Integer.toString(freePort())), host));
             }
             c.awaitWorkers(workers);
             return c;
@@ -87,7 +91,7 @@ final class StandaloneCluster implements AutoCloseable {
         }
         cmd.add(chorusJar.toString());
         cmd.addAll(args);
-        Process p = launch(name, cmd);
+        Process p = launch(name, cmd, "127.0.0.1");
         drivers.add(p);
         return p;
     }
@@ -109,7 +113,27 @@ final class StandaloneCluster implements AutoCloseable {
         return logs.resolve(name + ".log");
     }
 
-    private Process launch(String name, List<String> javaArgs) throws IOException {
+    /**
+     * Worker {@code i} binds to 127.0.0.(i+1): every address of 127.0.0.0/8 is loopback on Linux, and
+     * distinct hosts let Spark place a speculative copy of a task on another Worker (it never runs two
+     * attempts of one task on the same host).
+     */
+    static String workerHost(int i) {
+        return "127.0.0." + (i + 1);
+    }
+
+    /**
+     * A GPU discovery script that reports one GPU, address {@code i}, for Worker {@code i}: no GPU exists,
+     * but Spark schedules the resource all the same, so what Chorus does with the address is testable.
+     */
+    private static Path fakeGpuScript(Path dir, int i) throws IOException {
+        Path script = dir.resolve("discover-gpus.sh");
+        Files.writeString(script, "#!/bin/sh\necho '{\"name\": \"gpu\", \"addresses\": [\"" + i + "\"]}'\n");
+        script.toFile().setExecutable(true);
+        return script;
+    }
+
+    private Process launch(String name, List<String> javaArgs, String bindAddress) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-cp");
@@ -120,7 +144,7 @@ final class StandaloneCluster implements AutoCloseable {
         Map<String, String> env = pb.environment();
         env.put("SPARK_HOME", home.toString());
         env.put("SPARK_SCALA_VERSION", "2.12");
-        env.put("SPARK_LOCAL_IP", "127.0.0.1");
+        env.put("SPARK_LOCAL_IP", bindAddress);
         env.put("OMP_NUM_THREADS", "1");
         env.remove("SPARK_CONF_DIR");
         return pb.start();

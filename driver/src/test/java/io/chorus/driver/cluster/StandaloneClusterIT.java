@@ -69,8 +69,9 @@ class StandaloneClusterIT {
         Files.writeString(job, JOB);
         run = work.resolve("run").toFile();
         List<String> conf = new ArrayList<>(StandaloneCluster.executorConf());
+        // Each Worker offers one (fake) GPU; each member asks for one, so each executor gets its Worker's.
         driver = cluster.submit("driver", jar, conf, List.of("train", job.toString(), "--run-dir", run.getAbsolutePath(),
-                "--overwrite"));
+                "--overwrite", "--set", "train.gpus_per_member=1"));
 
         File member0 = new File(run, "members/member-000/member.json");
         long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
@@ -136,6 +137,10 @@ class StandaloneClusterIT {
         assertNotEquals("driver", a0.path("executor").asText());
         assertNotEquals(ProcessHandle.current().pid(), a0.path("pid").asLong());
         assertTrue(r.path("spark").path("executors_used").size() >= 2, r.path("spark").toString());
+        // The GPU Spark assigned each member's task is recorded; concurrent members got different ones.
+        assertEquals(1, a0.path("gpus").size(), a0.toString());
+        assertEquals(1, a1.path("gpus").size(), a1.toString());
+        assertNotEquals(a0.path("gpus").get(0).asText(), a1.path("gpus").get(0).asText());
     }
 
     @Test
@@ -185,6 +190,49 @@ class StandaloneClusterIT {
             float[] alone = finalParameters(reference, member);
             assertArrayEquals(alone, cluster, "member " + member + ": cluster run against the in-process run");
         }
+    }
+
+    /**
+     * Speculative execution: with a duration threshold of 2 s, Spark launches a second attempt of the single
+     * member task on the other Worker while the first still trains, both writing into one member directory.
+     * The newer attempt fences the older one off at its next commit; the older one then waits for the
+     * member's end instead of failing. The job must succeed with one consistent list of snapshots, each
+     * verifying, one per epoch, and final parameters equal to the member trained alone.
+     */
+    @Test
+    void aSpeculativeSecondAttemptLeavesOneConsistentTrajectory() throws Exception {
+        Path job = work.resolve("speculation.yaml");
+        Files.writeString(job, JOB.replace("members: 2", "members: 1"));
+        File speculated = work.resolve("speculated").toFile();
+        List<String> conf = new ArrayList<>(StandaloneCluster.executorConf());
+        conf.addAll(List.of("spark.speculation=true", "spark.speculation.interval=100ms",
+                "spark.speculation.task.duration.threshold=2s"));
+        Process p = cluster.submit("speculation-driver", Path.of(System.getProperty("chorus.jar", "target/chorus.jar"))
+                .toAbsolutePath(), conf, List.of("train", job.toString(), "--run-dir", speculated.getAbsolutePath(),
+                "--overwrite"));
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "the speculated job did not end; see " + cluster.log("speculation-driver"));
+        assertEquals(0, p.exitValue(), Files.readString(cluster.log("speculation-driver")));
+        assertTrue(Files.readString(cluster.log("speculation-driver")).contains("speculative"),
+                "Spark launched a speculative attempt");
+
+        JsonNode m = Json.MAPPER.readTree(new File(speculated, "members/member-000/member.json"));
+        assertEquals("finished", m.path("status").asText());
+        assertTrue(m.path("attempt_log").size() >= 2, "two attempts: " + m.path("attempt_log"));
+        FileSystem fs = FileSystem.getLocal(new Configuration()).getRaw();
+        SnapshotStore store = new SnapshotStore(fs, new org.apache.hadoop.fs.Path(
+                new File(speculated, "members/member-000").getAbsolutePath()));
+        List<Long> order = new ArrayList<>();
+        for (io.chorus.worker.train.SnapshotRecord s : store.readManifest().orElseThrow().getSnapshots()) {
+            assertTrue(store.verify(s), "listed snapshot fails its checksum: " + s.path());
+            order.add(s.iteration());
+        }
+        assertEquals(List.of(50L, 100L, 150L, 200L), order, "one snapshot per epoch, none twice");
+
+        File alone = work.resolve("speculation-reference").toFile();
+        CliRun ref = CliRun.of("train", job.toString(), "--run-dir", alone.getAbsolutePath(), "--master", "in-process",
+                "--overwrite");
+        assertEquals(ExitCode.SUCCESS, ref.code(), ref.err());
+        assertArrayEquals(finalParameters(alone, 0), finalParameters(speculated, 0));
     }
 
     private static float[] finalParameters(File runDir, int member) throws IOException {

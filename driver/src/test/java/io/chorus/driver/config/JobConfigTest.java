@@ -84,6 +84,7 @@ class JobConfigTest {
                 Arguments.of("train:\n  step_epochs: 0\n", "train.step_epochs", "0"),
                 Arguments.of("train:\n  step_gamma: 0\n", "train.step_gamma", "0"),
                 Arguments.of("train:\n  threads: 0\n", "train.threads", "0"),
+                Arguments.of("train:\n  gpus_per_member: -1\n", "train.gpus_per_member", "-1"),
                 Arguments.of("snapshots:\n  every: -1\n", "snapshots.every", "-1"),
                 Arguments.of("swa:\n  start: 1.5\n", "swa.start", "1.5"),
                 Arguments.of("swa:\n  every: -2\n", "swa.every", "-2"),

@@ -2,6 +2,7 @@ package io.chorus.driver.spark;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -184,6 +185,8 @@ class SparkTrainTest {
             {"train", job(), "--set", "data.dir=" + new File(tmp, "nowhere").getAbsolutePath()},
             {"train", job(), "--set", "data.validation=5000"},
             {"train", job(), "--conf", "spark.ui.enabled"},
+            {"train", job(), "--set", "train.gpus_per_member=1", "--master", "local[2]",
+                "--run-dir", new File(tmp, "gpu-run").getAbsolutePath()},
         };
         for (String[] args : cases) {
             CliRun r = chorus(args);
@@ -192,5 +195,8 @@ class SparkTrainTest {
         }
         assertTrue(chorus(cases[0]).err().contains("train.lr"));
         assertTrue(chorus(cases[2]).err().contains("data.validation"));
+        CliRun gpus = chorus(cases[4]);
+        assertTrue(gpus.err().contains("train.gpus_per_member: 1 needs a cluster master"), gpus.err());
+        assertFalse(new File(tmp, "gpu-run").exists(), "nothing written for a job that cannot get its GPUs");
     }
 }

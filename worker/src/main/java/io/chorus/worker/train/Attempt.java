@@ -14,9 +14,10 @@ package io.chorus.worker.train;
  *                  reference path)
  * @param outcome   {@code running}, then the member status it ended with, or {@code crashed} if it never
  *                  reported (written by the next attempt)
+ * @param gpus      addresses of the GPUs Spark assigned to the task (empty without GPU scheduling)
  */
 public record Attempt(int number, String executor, String host, long pid, String started, long resumedAt,
-                      String engine, String outcome) {
+                      String engine, String outcome, java.util.List<String> gpus) {
 
     /** Where this JVM is, for attempts started outside Spark. */
     public static Placement here(String executor) {
@@ -29,11 +30,24 @@ public record Attempt(int number, String executor, String host, long pid, String
         return new Placement(executor, host, ProcessHandle.current().pid());
     }
 
-    /** The executor, host and process a member is about to train in. */
-    public record Placement(String executor, String host, long pid) implements java.io.Serializable {
+    /** The executor, host, process and GPUs a member is about to train in. */
+    public record Placement(String executor, String host, long pid, java.util.List<String> gpus)
+            implements java.io.Serializable {
+        public Placement(String executor, String host, long pid) {
+            this(executor, host, pid, java.util.List.of());
+        }
+
+        public Placement {
+            gpus = java.util.List.copyOf(gpus);
+        }
+
+        /** This placement on the given GPU addresses. */
+        public Placement withGpus(java.util.List<String> addresses) {
+            return new Placement(executor, host, pid, addresses);
+        }
     }
 
     Attempt withOutcome(String outcome) {
-        return new Attempt(number, executor, host, pid, started, resumedAt, engine, outcome);
+        return new Attempt(number, executor, host, pid, started, resumedAt, engine, outcome, gpus);
     }
 }

@@ -103,7 +103,7 @@ public final class MemberManifest {
         attemptLog.replaceAll(a -> "running".equals(a.outcome()) ? a.withOutcome("crashed") : a);
         attempts++;
         attemptLog.add(new Attempt(attempts, where.executor(), where.host(), where.pid(),
-                java.time.Instant.now().toString(), resumedAt, engine, "running"));
+                java.time.Instant.now().toString(), resumedAt, engine, "running", where.gpus()));
         status = MemberStatus.RUNNING;
         reason = null;
     }

@@ -44,6 +44,7 @@ public final class MemberTrainer {
     private static final long SALT_DROPOUT = 0x44524f504f5554L; // "DROPOUT"
     private static final long PROGRESS_EVERY_NANOS = 5_000_000_000L;
     static final int EVAL_BATCH = 500;
+    static final long SUPERSEDED_POLL_MILLIS = 1000;
     /** Images of the batch whose activations are measured at initialization. */
     static final int DIAGNOSTIC_EXAMPLES = 256;
 
@@ -87,6 +88,40 @@ public final class MemberTrainer {
     public MemberManifest train(MemberSpec spec, PreparedData data, Path memberDir, boolean resume,
                                 Progress.Listener listener, Attempt.Placement where) throws IOException {
         SnapshotStore store = new SnapshotStore(fs, memberDir);
+        try {
+            return attempt(spec, data, memberDir, resume, listener, where, store);
+        } catch (SupersededAttemptException e) {
+            LOG.info("{}; waiting for the member to end", e.getMessage());
+            return awaitEnd(store);
+        }
+    }
+
+    /**
+     * A superseded attempt neither fails nor succeeds on its own: failing would count against the task's
+     * retries (and, with speculation, invite yet another copy), succeeding first would make Spark cancel
+     * the attempt that is doing the work. It waits, cheaply, until the member ends and returns that
+     * outcome; Spark cancels it by interruption when the other attempt's result arrives first.
+     */
+    private static MemberManifest awaitEnd(SnapshotStore store) throws IOException {
+        while (true) {
+            MemberManifest m = store.readManifest().orElseThrow(
+                    () -> new IOException("member manifest " + store.manifestPath() + " disappeared"));
+            if (m.getStatus().terminal()) {
+                return m;
+            }
+            try {
+                Thread.sleep(SUPERSEDED_POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("superseded attempt cancelled while waiting for "
+                        + store.manifestPath());
+            }
+        }
+    }
+
+    private MemberManifest attempt(MemberSpec spec, PreparedData data, Path memberDir, boolean resume,
+                                   Progress.Listener listener, Attempt.Placement where, SnapshotStore store)
+            throws IOException {
         TrainSpec t = spec.train();
         NativeThreads.set(t.threads());
         BatchSource batches = new BatchSource(data.train(), data.normalization(), t.batch(),

@@ -240,12 +240,13 @@ class MemberTrainerTest {
     }
 
     @Test
-    void anAttemptSupersededByANewerOneStopsAtItsNextCommitAndListsNothing() throws IOException {
+    void anAttemptSupersededByANewerOneStopsListingAndReturnsTheMembersEnd() throws IOException {
         TrainSpec t = train(ScheduleKind.COSINE, 1, 1);
         Path dir = dir("raced");
         FileSystem fs = HadoopFiles.fileSystem(dir, new Configuration());
         SnapshotStore store = new SnapshotStore(fs, dir);
-        // Before the first update of attempt 1, a newer attempt takes over the member directory.
+        // Before the first update of attempt 1, a newer attempt takes the member over; a second later it
+        // ends the member (as the winning attempt of a speculative pair would).
         MemberTrainer first = new MemberTrainer(fs, (net, iteration) -> {
             if (iteration == 0) {
                 try {
@@ -255,17 +256,31 @@ class MemberTrainerTest {
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
+                new Thread(() -> {
+                    try {
+                        Thread.sleep(1500);
+                        MemberManifest m = store.readManifest().orElseThrow();
+                        m.finish(MemberStatus.FINISHED, null);
+                        store.writeManifest(m);
+                    } catch (IOException | InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }).start();
             }
         });
-        SupersededAttemptException e = assertThrows(SupersededAttemptException.class,
-                () -> first.train(member(9, t), data, dir, false, Progress.Listener.NONE));
-        assertTrue(e.getMessage().contains("superseded by attempt 2"), e.getMessage());
-        MemberManifest m = store.readManifest().orElseThrow();
-        assertEquals(2, m.getAttempts());
-        assertTrue(m.getSnapshots().isEmpty(), "the superseded attempt listed nothing");
+        MemberManifest result = first.train(member(9, t), data, dir, false, Progress.Listener.NONE);
+        assertEquals(MemberStatus.FINISHED, result.getStatus(), "the winner's outcome");
+        assertEquals(2, result.getAttempts());
+        assertEquals("other", result.getAttemptLog().get(1).executor());
+        assertTrue(result.getSnapshots().isEmpty(), "the superseded attempt listed nothing");
         java.io.File snapshots = new java.io.File(dir.toUri().getPath(), "snapshots");
         String[] left = snapshots.list((d, n) -> n.endsWith(".zip"));
         assertEquals(0, left == null ? 0 : left.length, "its unlisted zip is deleted");
+        // A later attempt that would mark the ended member running again is refused too.
+        MemberManifest late = store.readManifest().orElseThrow();
+        late.startAttempt(new Attempt.Placement("late", "host", 2L), 0, "onednn");
+        SupersededAttemptException e = assertThrows(SupersededAttemptException.class, () -> store.writeManifest(late));
+        assertTrue(e.getMessage().contains("already ended as finished"), e.getMessage());
     }
 
     @Test
