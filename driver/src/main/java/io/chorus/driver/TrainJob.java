@@ -135,13 +135,14 @@ public final class TrainJob {
             });
             run.spark = runner.describe();
             int finished = (int) run.members.stream().filter(m -> m.status() == MemberStatus.FINISHED).count();
-            run.status = finished == specs.size() ? RunStatus.SUCCEEDED : finished > 0 ? RunStatus.PARTIAL : RunStatus.FAILED;
+            run.status = finished == specs.size() ? RunStatus.SUCCEEDED
+                    : finished >= config.get(Keys.MIN_MEMBERS) ? RunStatus.PARTIAL : RunStatus.FAILED;
             run.wallSeconds = Duration.between(started, Instant.now()).toMillis() / 1000.0;
             summarize(run);
-            if (finished > 0 && config.get(Keys.EVALUATE_ENABLED)) {
+            if (run.status != RunStatus.FAILED && config.get(Keys.EVALUATE_ENABLED)) {
                 evaluate(config, runDir, runner, run);
             } else {
-                run.evaluation = Map.of("status", "skipped", "reason", finished == 0 ? "no member finished"
+                run.evaluation = Map.of("status", "skipped", "reason", run.status == RunStatus.FAILED ? "fewer than min_members members finished"
                         : "evaluate.enabled is false");
             }
         }

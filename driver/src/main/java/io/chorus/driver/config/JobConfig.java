@@ -130,6 +130,10 @@ public final class JobConfig {
                     + schedule.configName());
         }
         int members = (Integer) v.get(Keys.MEMBERS);
+        if ((Integer) v.get(Keys.MIN_MEMBERS) > members) {
+            problems.add(Keys.MIN_MEMBERS.name() + ": " + v.get(Keys.MIN_MEMBERS) + " is more than the " + members
+                    + " members of the job");
+        }
         int backbone = (Integer) v.get(Keys.HEADS_BACKBONE);
         if ((Integer) v.get(Keys.HEADS_COUNT) > 0 && backbone >= members) {
             problems.add(Keys.HEADS_BACKBONE.name() + ": member " + backbone + " does not exist; members are 0.."

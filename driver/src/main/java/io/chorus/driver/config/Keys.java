@@ -31,6 +31,7 @@ public final class Keys {
     private static final Map<String, ConfigKey<?>> ALL = new LinkedHashMap<>();
 
     public static final ConfigKey<Integer> MEMBERS = key("members", "ensemble members, each trained in its own task", 5, intIn(1, 1000));
+    public static final ConfigKey<Integer> MIN_MEMBERS = key("min_members", "members that must finish for the job to count: fewer is a failure (exit 1), at least this many but not all is partial (exit 3)", 1, intIn(1, 1000));
     public static final ConfigKey<Long> SEED = key("seed", "job seed; every member's seed is drawn from it before any member starts", 42L, anyLong());
 
     public static final ConfigKey<String> DATA_DIR = key("data.dir", "directory (any Hadoop URI) with the IDX files train-images-idx3-ubyte[.gz] etc.; a missing local path falls back to ./data", null, nonBlank());

@@ -85,6 +85,7 @@ class JobConfigTest {
                 Arguments.of("train:\n  step_gamma: 0\n", "train.step_gamma", "0"),
                 Arguments.of("train:\n  threads: 0\n", "train.threads", "0"),
                 Arguments.of("train:\n  gpus_per_member: -1\n", "train.gpus_per_member", "-1"),
+                Arguments.of("min_members: 0\n", "min_members", "0"),
                 Arguments.of("snapshots:\n  every: -1\n", "snapshots.every", "-1"),
                 Arguments.of("swa:\n  start: 1.5\n", "swa.start", "1.5"),
                 Arguments.of("swa:\n  every: -2\n", "swa.every", "-2"),
@@ -157,6 +158,8 @@ class JobConfigTest {
         ConfigException backbone = assertThrows(ConfigException.class,
                 () -> parse(MINIMAL + "members: 2\nheads:\n  count: 3\n  backbone: 2\n"));
         assertTrue(backbone.getMessage().startsWith("heads.backbone: member 2 does not exist"), backbone.getMessage());
+        ConfigException min = assertThrows(ConfigException.class, () -> parse(MINIMAL + "members: 2\nmin_members: 3\n"));
+        assertTrue(min.getMessage().startsWith("min_members: 3 is more than the 2 members"), min.getMessage());
         ConfigException mcd = assertThrows(ConfigException.class, () -> parse(MINIMAL + "mc_dropout:\n  passes: 10\n"));
         assertTrue(mcd.getMessage().startsWith("mc_dropout.passes: 10 passes need model.dropout > 0"), mcd.getMessage());
         ConfigException sum = assertThrows(ConfigException.class,

@@ -156,6 +156,15 @@ class FaultToleranceTest {
         assertEquals("failed", m0.getAttemptLog().get(0).outcome());
         assertEquals(List.of(32L), iterations(m0), "the epoch-1 snapshot committed before the crash is still listed");
         assertAllVerify(run, 0, m0);
+
+        // With min_members 2 the same outcome is a failed job: exit 1, no evaluation.
+        File strict = new File(tmp, "strict");
+        CliRun s = CliRun.of("train", job(2), "--run-dir", strict.getAbsolutePath(), "--master", "local[2]",
+                "--set", "min_members=2", "--set", "evaluate.enabled=true",
+                "--conf", Faults.KEY + "=crash:member=0,iteration=" + CRASH_AT + ",attempt=0", "--conf", "spark.ui.enabled=false");
+        assertEquals(ExitCode.FAILURE, s.code(), s.out() + s.err());
+        assertEquals("failed", runJson(strict).get("status").asText());
+        assertEquals("skipped", runJson(strict).get("evaluation").get("status").asText());
     }
 
     // ---------------------------------------------------------------------------------------------------
