@@ -26,9 +26,9 @@ import java.util.Map;
  * go on the java command line. Processes are stopped drivers first, then the Master, then the Workers with
  * their executors, each by its own process handle.
  */
-final class StandaloneCluster implements AutoCloseable {
+public final class StandaloneCluster implements AutoCloseable {
     /** What Spark 3.5 needs opened on Java 17 (org.apache.spark.launcher.JavaModuleOptions). */
-    static final List<String> MODULE_OPTIONS = moduleOptions();
+    public static final List<String> MODULE_OPTIONS = moduleOptions();
 
     private final Path home;
     private final Path logs;

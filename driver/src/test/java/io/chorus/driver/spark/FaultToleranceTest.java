@@ -405,7 +405,7 @@ class FaultToleranceTest {
         File run = new File(tmp, "killed");
         File log = new File(tmp, "driver.log");
         List<String> cmd = new ArrayList<>(List.of(new File(System.getProperty("java.home"), "bin/java").getPath(), "-Xmx2g"));
-        cmd.addAll(MODULE_OPTIONS);
+        cmd.addAll(io.chorus.driver.cluster.StandaloneCluster.MODULE_OPTIONS);
         String javacpp = System.getProperty("org.bytedeco.javacpp.cachedir");
         if (javacpp != null) {
             cmd.add("-Dorg.bytedeco.javacpp.cachedir=" + javacpp);
@@ -485,20 +485,6 @@ class FaultToleranceTest {
         }
         System.out.printf(Locale.ROOT, "FaultToleranceTest: member 2 at the kill: %s%n", m2AtKill == null ? "not started"
                 : m2AtKill.getSnapshots().size() + " snapshot(s), attempt " + m2AtKill.getAttempts());
-    }
-
-    /** What Spark 3.5 needs opened on Java 17: the same list as StandaloneCluster.MODULE_OPTIONS. */
-    static final List<String> MODULE_OPTIONS = moduleOptions();
-
-    private static List<String> moduleOptions() {
-        List<String> opts = new ArrayList<>(List.of("-XX:+IgnoreUnrecognizedVMOptions", "-Djdk.reflect.useDirectMethodHandle=false"));
-        for (String pkg : List.of("java.lang", "java.lang.invoke", "java.lang.reflect", "java.io", "java.net", "java.nio",
-                "java.util", "java.util.concurrent", "java.util.concurrent.atomic", "jdk.internal.ref", "sun.nio.ch",
-                "sun.nio.cs", "sun.security.action", "sun.util.calendar")) {
-            opts.add("--add-opens=java.base/" + pkg + "=ALL-UNNAMED");
-        }
-        opts.add("--add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED");
-        return List.copyOf(opts);
     }
 
     /** SIGKILL for the process and everything it started. */

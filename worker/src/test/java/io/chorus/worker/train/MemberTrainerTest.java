@@ -161,15 +161,7 @@ class MemberTrainerTest {
         Path crashed = dir("crashed");
         FileSystem fs = HadoopFiles.fileSystem(crashed, new Configuration());
         int perEpoch = uninterrupted.getIterationsPerEpoch();
-        long crashAt = perEpoch + perEpoch / 2 + 3;
-        MemberTrainer crashing = new MemberTrainer(fs, (net, iteration) -> {
-            if (iteration == crashAt) {
-                throw new IllegalStateException("simulated executor loss");
-            }
-        });
-        assertThrows(IllegalStateException.class,
-                () -> crashing.train(member(9, t), data, crashed, false, Progress.Listener.NONE));
-        MemberManifest partial = new SnapshotStore(fs, crashed).readManifest().orElseThrow();
+        MemberManifest partial = crashMidCycle(crashed, t, perEpoch);
         assertEquals(MemberStatus.RUNNING, partial.getStatus());
         assertEquals(2, partial.getSnapshots().size(), "two mid-epoch cycle ends were committed before the crash");
         assertTrue(partial.getSnapshots().get(1).iteration() % perEpoch != 0);
@@ -194,6 +186,20 @@ class MemberTrainerTest {
         assertEquals(2, again.getAttempts(), "a finished member is not retrained on resume");
     }
 
+    /** Trains member 9 in {@code dir} until a simulated executor loss halfway through epoch 2. */
+    private MemberManifest crashMidCycle(Path dir, TrainSpec t, int perEpoch) throws IOException {
+        FileSystem fs = HadoopFiles.fileSystem(dir, new Configuration());
+        long crashAt = perEpoch + perEpoch / 2 + 3;
+        MemberTrainer crashing = new MemberTrainer(fs, (net, iteration) -> {
+            if (iteration == crashAt) {
+                throw new IllegalStateException("simulated executor loss");
+            }
+        });
+        assertThrows(IllegalStateException.class,
+                () -> crashing.train(member(9, t), data, dir, false, Progress.Listener.NONE));
+        return new SnapshotStore(fs, dir).readManifest().orElseThrow();
+    }
+
     @Test
     void aCorruptSnapshotIsQuarantinedAndTrainingResumesFromTheOneBefore() throws IOException {
         // Three cycles over two epochs: two mid-epoch snapshots before the crash; the newer one is then
@@ -204,16 +210,7 @@ class MemberTrainerTest {
 
         Path crashed = dir("flipped");
         FileSystem fs = HadoopFiles.fileSystem(crashed, new Configuration());
-        int perEpoch = uninterrupted.getIterationsPerEpoch();
-        long crashAt = perEpoch + perEpoch / 2 + 3;
-        MemberTrainer crashing = new MemberTrainer(fs, (net, iteration) -> {
-            if (iteration == crashAt) {
-                throw new IllegalStateException("simulated executor loss");
-            }
-        });
-        assertThrows(IllegalStateException.class,
-                () -> crashing.train(member(9, t), data, crashed, false, Progress.Listener.NONE));
-        MemberManifest partial = new SnapshotStore(fs, crashed).readManifest().orElseThrow();
+        MemberManifest partial = crashMidCycle(crashed, t, uninterrupted.getIterationsPerEpoch());
         SnapshotRecord newest = partial.getSnapshots().get(1);
         java.io.File zip = new java.io.File(crashed.toUri().getPath(), newest.path());
         byte[] bytes = java.nio.file.Files.readAllBytes(zip.toPath());
