@@ -602,6 +602,16 @@ public final class HtmlReport {
                     .append("</td></tr>\n");
         }
         html.append("</tbody></table>\n");
+        List<String> quarantined = new ArrayList<>();
+        data.members().forEach((id, m) -> m.getQuarantined().forEach(q -> quarantined.add("m" + id + ": "
+                + q.snapshot().path() + " (recorded SHA-256 " + q.snapshot().sha256() + ", found " + q.actualSha256()
+                + ", " + q.when() + ")")));
+        if (!quarantined.isEmpty()) {
+            html.append("<h3>Quarantined snapshots</h3>\n<p class=\"note\">Committed snapshots whose checksum failed "
+                    + "when their member resumed: moved to snapshots/quarantine/, never used.</p>\n<ul class=\"quarantined\">\n");
+            quarantined.forEach(q -> html.append("<li>").append(esc(q)).append("</li>\n"));
+            html.append("</ul>\n");
+        }
         data.metrics().ifPresent(mt -> {
             List<String> notes = new ArrayList<>();
             mt.path("excluded").forEach(x -> notes.add("excluded from evaluation: " + x.toString()));
@@ -626,6 +636,11 @@ public final class HtmlReport {
             s.append('#').append(a.path("number").asInt()).append(' ').append(esc(a.path("outcome").asText()))
                     .append(" on ").append(esc(a.path("executor").asText())).append(", from iteration ")
                     .append(a.path("resumed_at").asLong());
+            if (a.path("gpus").size() > 0) {
+                List<String> gpus = new ArrayList<>();
+                a.path("gpus").forEach(g -> gpus.add(g.asText()));
+                s.append(", GPU ").append(esc(String.join(",", gpus)));
+            }
         }
         return s.toString();
     }

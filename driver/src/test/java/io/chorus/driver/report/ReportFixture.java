@@ -48,6 +48,10 @@ final class ReportFixture {
         m.addTraining(1000, first + second);
         m.addSnapshot(new SnapshotRecord("snapshots/e1.zip", "00", 1, 10, 0.05, List.of("epoch"), 0.6, 0.9));
         m.addSnapshot(new SnapshotRecord("snapshots/e2.zip", "11", 2, 20, 0.01, List.of("epoch", "final"), 0.7, 0.8));
+        if (id == 1) {
+            m.quarantine(new SnapshotRecord("snapshots/e1-bad.zip", "aa", 1, 10, 0.05, List.of("epoch"), null, null),
+                    "bb", "2026-01-01T00:00:30Z");
+        }
         m.finish(io.chorus.worker.train.MemberStatus.FINISHED, null);
         ObjectNode json = Json.MAPPER.valueToTree(m);
         if (diagnostics) {
@@ -77,7 +81,9 @@ final class ReportFixture {
                {"id": 0, "seed": 100, "status": "finished", "reason": null, "dir": "members/member-000",
                 "executor": "driver", "host": "h", "pid": 1, "attempts": [], "images_seen": 1000, "train_seconds": 30.0},
                {"id": 1, "seed": 101, "status": "finished", "reason": null, "dir": "members/member-001",
-                "executor": "1", "host": "h2", "pid": 2, "attempts": [], "images_seen": 1000, "train_seconds": 30.0}]}
+                "executor": "1", "host": "h2", "pid": 2, "images_seen": 1000, "train_seconds": 30.0,
+                "attempts": [{"number": 1, "executor": "1", "outcome": "crashed", "resumed_at": 0, "gpus": ["1"]},
+                             {"number": 2, "executor": "3", "outcome": "finished", "resumed_at": 10, "gpus": ["1"]}]}]}
             """;
 
     private static String test(double acc, double nll, double brier, double ece) {

@@ -104,6 +104,10 @@ class ReportTest {
         assertTrue(page.contains("<th>true \\ predicted</th><th>0</th><th>1</th><th>2</th>"));
         assertTrue(page.contains("+4.00 accuracy points, NLL &minus;10.3%"), "average's gain in words");
         assertTrue(page.contains("selection</strong> (the best ensemble on validation NLL)"));
+        assertTrue(page.contains("#1 crashed on 1, from iteration 0, GPU 1<br>#2 finished on 3, from iteration 10, GPU 1"),
+                "attempts with their GPUs");
+        assertTrue(page.contains("<li>m1: snapshots/e1-bad.zip (recorded SHA-256 aa, found bb, 2026-01-01T00:00:30Z)</li>"),
+                "the quarantined snapshot");
         assertFalse(Pattern.compile("(src|href)=\"(https?:)?//").matcher(page).find(),
                 "the page loads nothing from the network");
         assertFalse(page.contains("<script src") || page.contains("<link") || page.contains("<img"),
