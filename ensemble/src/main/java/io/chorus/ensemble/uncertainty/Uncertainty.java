@@ -20,7 +20,9 @@ import io.chorus.ensemble.combine.Vote;
  *   <li>vote margin: the share of members voting for the winning class (the vote's tie rule) minus the
  *       largest share among the other classes, in [0, 1]; 1 when all agree.</li>
  * </ul>
- * Terms with {@code p = 0} contribute 0 ({@code 0 log 0 = 0}).
+ * Terms with {@code p = 0} contribute 0 ({@code 0 log 0 = 0}). With weights (a weighted average, a
+ * selection with repeats) the mixture is weighted: {@code p̄ = sum_i w_i p_i} and the expected entropy is
+ * {@code sum_i w_i H[p_i]}; the vote margin counts one vote per member.
  */
 public final class Uncertainty {
 
@@ -37,19 +39,28 @@ public final class Uncertainty {
      *                {@link Probabilities#validateMembers}
      */
     public static Measures of(List<double[][]> members) {
-        double[][] mean = Average.mean(members);
+        double[] uniform = new double[members.size()];
+        java.util.Arrays.fill(uniform, 1.0 / members.size());
+        return of(members, uniform);
+    }
+
+    /**
+     * @param members the members' probabilities, checked with {@link Probabilities#validateMembers}
+     * @param weights one per member, checked with {@code Weights.validate}
+     */
+    public static Measures of(List<double[][]> members, double[] weights) {
+        double[][] mean = Average.weighted(members, weights);
         int n = mean.length;
-        int m = members.size();
         double[] predictive = new double[n];
         double[] expected = new double[n];
         double[] mutual = new double[n];
         for (int j = 0; j < n; j++) {
             predictive[j] = entropy(mean[j]);
             double sum = 0;
-            for (double[][] member : members) {
-                sum += entropy(member[j]);
+            for (int i = 0; i < members.size(); i++) {
+                sum += weights[i] * entropy(members.get(i)[j]);
             }
-            expected[j] = sum / m;
+            expected[j] = sum;
             mutual[j] = Math.max(0, predictive[j] - expected[j]);
         }
         return new Measures(predictive, expected, mutual, voteMargins(members));

@@ -59,4 +59,15 @@ class UncertaintyTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Uncertainty.of(List.of(good, bad)));
         assertTrue(e.getMessage().startsWith("model #1: row 0"), e.getMessage());
     }
+
+    @Test
+    void weightsMakeAWeightedMixture() {
+        double[][] a = {{1, 0}};
+        double[][] b = {{0, 1}};
+        Uncertainty.Measures u = Uncertainty.of(List.of(a, b), new double[] {0.75, 0.25});
+        double h = -(0.75 * Math.log(0.75) + 0.25 * Math.log(0.25));
+        assertEquals(h, u.predictiveEntropy()[0], 1e-12, "the mixture is (0.75, 0.25)");
+        assertEquals(h, u.mutualInformation()[0], 1e-12, "certain members: all of it is disagreement");
+        assertEquals(0, u.voteMargin()[0], 0.0, "one vote each, whatever the weights");
+    }
 }
