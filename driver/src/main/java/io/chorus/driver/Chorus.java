@@ -37,6 +37,7 @@ public final class Chorus {
             out.println(SnapshotsCommand.USAGE);
             out.println(EvaluateCommand.USAGE);
             out.println(ReportCommand.USAGE);
+            out.println(PredictCommand.USAGE);
             return args.isEmpty() ? ExitCode.BAD_INPUT : ExitCode.SUCCESS;
         }
         try {
@@ -49,6 +50,9 @@ public final class Chorus {
                 }
                 case "evaluate" -> {
                     return new EvaluateCommand(CliArgs.hadoopConf(Map.of()), out).run(args.subList(1, args.size()));
+                }
+                case "predict" -> {
+                    return new PredictCommand(CliArgs.hadoopConf(Map.of()), out).run(args.subList(1, args.size()));
                 }
                 case "report" -> {
                     return new ReportCommand(CliArgs.hadoopConf(Map.of()), out).run(args.subList(1, args.size()));

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
+import io.chorus.worker.data.ImageShape;
 import io.chorus.worker.data.Normalization;
 import io.chorus.worker.fs.HadoopFiles;
 import io.chorus.worker.fs.Json;
@@ -34,9 +35,10 @@ import io.chorus.worker.train.SnapshotStore;
  * @param models   the models, in the ensemble's order, each once
  * @param weights  one per model, summing to 1 (repeated picks of a selection add up)
  * @param classes  number of classes
+ * @param shape    the input shape the members were trained on
  */
-public record EnsembleSpec(String name, boolean vote, List<Model> models, double[] weights, int classes)
-        implements Serializable {
+public record EnsembleSpec(String name, boolean vote, List<Model> models, double[] weights, int classes,
+                           ImageShape shape) implements Serializable {
 
     /** The combiners every evaluated run offers (when its evaluation built them). */
     public static final List<String> COMBINERS = List.of("average", "vote", "swa", "heads", "snapshot", "selection");
@@ -105,7 +107,7 @@ public record EnsembleSpec(String name, boolean vote, List<Model> models, double
         double total = weightById.values().stream().mapToDouble(Double::doubleValue).sum();
         List<Model> resolved = new ArrayList<>();
         double[] weights = new double[weightById.size()];
-        Map<Integer, Normalization> norms = new HashMap<>();
+        Map<Integer, MemberManifest> manifests = new HashMap<>();
         int k = 0;
         for (Map.Entry<String, Double> e : weightById.entrySet()) {
             JsonNode m = byId.get(e.getKey());
@@ -114,7 +116,7 @@ public record EnsembleSpec(String name, boolean vote, List<Model> models, double
                         + " is not in " + new Path(runDir, "eval/models.json"));
             }
             int member = m.path("member").asInt();
-            Normalization n = norms.computeIfAbsent(member, i -> normalization(fs, runDir, i));
+            Normalization n = manifests.computeIfAbsent(member, i -> manifest(fs, runDir, i)).getNormalization();
             Model backbone = null;
             if (m.path("kind").asText().equals("head")) {
                 JsonNode b = byId.get("m" + member);
@@ -123,19 +125,19 @@ public record EnsembleSpec(String name, boolean vote, List<Model> models, double
             resolved.add(new Model(e.getKey(), resolve(runDir, m), m.path("sha256").asText(), n, backbone));
             weights[k++] = e.getValue() / total;
         }
-        return new EnsembleSpec(combiner, vote, List.copyOf(resolved), weights, classes);
+        ImageShape shape = manifests.values().iterator().next().getInput();
+        return new EnsembleSpec(combiner, vote, List.copyOf(resolved), weights, classes, shape);
     }
 
     private static String resolve(Path runDir, JsonNode model) {
         return new Path(runDir, model.path("path").asText()).toString();
     }
 
-    private static Normalization normalization(FileSystem fs, Path runDir, int member) {
+    private static MemberManifest manifest(FileSystem fs, Path runDir, int member) {
         Path dir = new Path(runDir, String.format(Locale.ROOT, "members/member-%03d", member));
         try {
-            MemberManifest m = new SnapshotStore(fs, dir).readManifest().orElseThrow(
+            return new SnapshotStore(fs, dir).readManifest().orElseThrow(
                     () -> new IllegalArgumentException(dir + " has no member.json"));
-            return m.getNormalization();
         } catch (IOException e) {
             throw new IllegalArgumentException(new Path(dir, "member.json") + " is not readable: " + e.getMessage(), e);
         }

@@ -4,7 +4,7 @@ package io.chorus.worker.data;
  * Height, width and channels of one image, as read from the data (never hard-coded).
  * Chorus lays images out channels-first (NCHW), the layout its networks are built for.
  */
-public record ImageShape(int height, int width, int channels) {
+public record ImageShape(int height, int width, int channels) implements java.io.Serializable {
     public ImageShape {
         if (height < 1 || width < 1 || channels < 1) {
             throw new IllegalArgumentException(

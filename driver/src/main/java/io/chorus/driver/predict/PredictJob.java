@@ -1,0 +1,230 @@
+package io.chorus.driver.predict;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+import io.chorus.driver.spark.SerializableHadoopConf;
+import io.chorus.worker.data.ImageData;
+import io.chorus.worker.data.ImageShape;
+
+/**
+ * Distributed scoring: a DataFrame of images in, the same rows with the ensemble's prediction, class
+ * probabilities (an ML Vector) and uncertainty columns out. Each partition is scored in batches by
+ * {@link EnsemblePredictor}, so every executor loads each network once.
+ *
+ * <p>Input rows carry the pixels in a {@code features} column, an ML Vector or an array of numbers, raw
+ * values 0..255 in the layout of the IDX files (row-major, channels last), as many as the run's input
+ * shape has; an optional integer {@code label} and any other columns are passed through.
+ */
+public final class PredictJob {
+    public static final String FEATURES = "features";
+    public static final String LABEL = "label";
+
+    private PredictJob() {
+    }
+
+    /** The columns prediction adds. */
+    static List<StructField> added() {
+        return List.of(DataTypes.createStructField("prediction", DataTypes.IntegerType, false),
+                DataTypes.createStructField("probability", SQLDataTypes.VectorType(), false),
+                DataTypes.createStructField("predictive_entropy", DataTypes.DoubleType, false),
+                DataTypes.createStructField("mutual_information", DataTypes.DoubleType, false),
+                DataTypes.createStructField("vote_margin", DataTypes.DoubleType, false));
+    }
+
+    /** {@code input} with the prediction columns added. */
+    public static Dataset<Row> score(SparkSession spark, Dataset<Row> input, EnsembleSpec spec, int batch,
+                                     Configuration hadoop) {
+        ImageShape shape = spec.shape();
+        StructType in = input.schema();
+        int features = fieldIndex(in, FEATURES);
+        DataType type = in.fields()[features].dataType();
+        if (!type.equals(SQLDataTypes.VectorType()) && !(type instanceof ArrayType)) {
+            throw new IllegalArgumentException("column " + FEATURES + " is " + type.simpleString()
+                    + "; expected an ML Vector or an array of pixel values");
+        }
+        for (StructField f : added()) {
+            if (java.util.Arrays.asList(in.fieldNames()).contains(f.name())) {
+                throw new IllegalArgumentException("input already has a column named " + f.name());
+            }
+        }
+        List<StructField> out = new ArrayList<>(List.of(in.fields()));
+        out.addAll(added());
+        StructType schema = DataTypes.createStructType(out);
+        Broadcast<EnsembleSpec> specB = new org.apache.spark.api.java.JavaSparkContext(spark.sparkContext())
+                .broadcast(spec);
+        Broadcast<SerializableHadoopConf> confB = new org.apache.spark.api.java.JavaSparkContext(spark.sparkContext())
+                .broadcast(new SerializableHadoopConf(hadoop));
+        return input.mapPartitions(new ScorePartition(specB, confB, shape, features, batch), Encoders.row(schema));
+    }
+
+    private static int fieldIndex(StructType schema, String name) {
+        for (int i = 0; i < schema.fields().length; i++) {
+            if (schema.fields()[i].name().equals(name)) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("input has no column named " + name + "; its columns are "
+                + String.join(", ", schema.fieldNames()));
+    }
+
+    /** Scores one partition, a batch of rows at a time. */
+    static final class ScorePartition implements MapPartitionsFunction<Row, Row>, Serializable {
+        private static final long serialVersionUID = 1L;
+        private final Broadcast<EnsembleSpec> spec;
+        private final Broadcast<SerializableHadoopConf> conf;
+        private final ImageShape shape;
+        private final int features;
+        private final int batch;
+
+        ScorePartition(Broadcast<EnsembleSpec> spec, Broadcast<SerializableHadoopConf> conf, ImageShape shape,
+                       int features, int batch) {
+            this.spec = spec;
+            this.conf = conf;
+            this.shape = shape;
+            this.features = features;
+            this.batch = batch;
+        }
+
+        @Override
+        public Iterator<Row> call(Iterator<Row> rows) {
+            return new Iterator<>() {
+                private final List<Row> pending = new ArrayList<>();
+                private Iterator<Row> scored = java.util.Collections.emptyIterator();
+
+                @Override
+                public boolean hasNext() {
+                    if (scored.hasNext()) {
+                        return true;
+                    }
+                    pending.clear();
+                    while (rows.hasNext() && pending.size() < batch) {
+                        pending.add(rows.next());
+                    }
+                    if (pending.isEmpty()) {
+                        return false;
+                    }
+                    try {
+                        scored = scoreBatch(pending).iterator();
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    return true;
+                }
+
+                @Override
+                public Row next() {
+                    if (!hasNext()) {
+                        throw new java.util.NoSuchElementException();
+                    }
+                    return scored.next();
+                }
+            };
+        }
+
+        private List<Row> scoreBatch(List<Row> batchRows) throws IOException {
+            int pixels = shape.height() * shape.width() * shape.channels();
+            byte[] bytes = new byte[batchRows.size() * pixels];
+            for (int r = 0; r < batchRows.size(); r++) {
+                double[] v = pixels(batchRows.get(r).get(features));
+                if (v.length != pixels) {
+                    throw new IllegalArgumentException(String.format(Locale.ROOT, "a row's %s has %d values; the "
+                            + "ensemble's input %s needs %d", FEATURES, v.length, shape, pixels));
+                }
+                for (int i = 0; i < pixels; i++) {
+                    double x = v[i];
+                    if (!(x >= 0 && x <= 255)) {
+                        throw new IllegalArgumentException(FEATURES + " value " + x + " is not a pixel value in [0, 255]");
+                    }
+                    bytes[r * pixels + i] = (byte) Math.round(x);
+                }
+            }
+            EnsembleSpec s = spec.value();
+            ImageData images = new ImageData(shape, bytes, new int[batchRows.size()], s.classes());
+            EnsemblePredictor.Scores scores = EnsemblePredictor.score(s, images, 0, batchRows.size(), batchRows.size(),
+                    conf.value().get());
+            List<Row> out = new ArrayList<>(batchRows.size());
+            for (int r = 0; r < batchRows.size(); r++) {
+                Row row = batchRows.get(r);
+                Object[] values = new Object[row.length() + 5];
+                for (int c = 0; c < row.length(); c++) {
+                    values[c] = row.get(c);
+                }
+                values[row.length()] = scores.prediction()[r];
+                values[row.length() + 1] = Vectors.dense(scores.probability()[r]);
+                values[row.length() + 2] = scores.uncertainty().predictiveEntropy()[r];
+                values[row.length() + 3] = scores.uncertainty().mutualInformation()[r];
+                values[row.length() + 4] = scores.uncertainty().voteMargin()[r];
+                out.add(RowFactory.create(values));
+            }
+            return out;
+        }
+
+        private static double[] pixels(Object value) {
+            if (value instanceof Vector v) {
+                return v.toArray();
+            }
+            if (value instanceof scala.collection.Seq<?> seq) {
+                double[] out = new double[seq.size()];
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = ((Number) seq.apply(i)).doubleValue();
+                }
+                return out;
+            }
+            throw new IllegalArgumentException(FEATURES + " holds " + (value == null ? "null" : value.getClass().getName())
+                    + "; expected an ML Vector or an array of numbers");
+        }
+    }
+
+    /** Rows {@code (index, features, label)} of an IDX image file and its labels file, when there is one. */
+    public static Dataset<Row> readIdx(SparkSession spark, ImageData images) {
+        int pixels = images.shape().height() * images.shape().width() * images.shape().channels();
+        List<Row> rows = new ArrayList<>(images.size());
+        for (int i = 0; i < images.size(); i++) {
+            double[] v = new double[pixels];
+            for (int k = 0; k < pixels; k++) {
+                v[k] = images.pixels()[i * pixels + k] & 0xff;
+            }
+            rows.add(RowFactory.create((long) i, Vectors.dense(v), images.labels()[i]));
+        }
+        StructType schema = DataTypes.createStructType(List.of(
+                DataTypes.createStructField("index", DataTypes.LongType, false),
+                DataTypes.createStructField(FEATURES, SQLDataTypes.VectorType(), false),
+                DataTypes.createStructField(LABEL, DataTypes.IntegerType, false)));
+        return spark.createDataFrame(rows, schema);
+    }
+
+    /** Whether {@code path} names an IDX image file (plain or gzip). */
+    public static boolean isIdx(Path path) {
+        return path.getName().contains("idx3-ubyte");
+    }
+
+    /** The sibling labels file of an IDX image file, if it exists. */
+    public static Path labelsOf(FileSystem fs, Path images) throws IOException {
+        Path labels = new Path(images.getParent(), images.getName().replace("images-idx3", "labels-idx1"));
+        return fs.exists(labels) ? labels : null;
+    }
+}
