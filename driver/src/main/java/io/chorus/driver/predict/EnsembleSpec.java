@@ -28,7 +28,8 @@ import io.chorus.worker.train.SnapshotStore;
  * <p>Combiners: {@code average}, {@code average-weighted}, {@code vote}, {@code heads}, {@code selection}
  * are the evaluation's ensembles of those names; {@code snapshot} is the snapshot ensemble of the best
  * member (chosen on validation); {@code swa} averages the members' trajectory averages; any other
- * ensemble name of metrics.json (e.g. {@code snapshot-m2}) is taken as it is.
+ * ensemble name of metrics.json (e.g. {@code snapshot-m2}) is taken as it is, and a model id of
+ * eval/models.json (e.g. {@code m0}) is that model alone.
  *
  * @param name     the combiner asked for
  * @param vote     combine by majority vote (else by the weighted mean of probabilities)
@@ -82,18 +83,23 @@ public record EnsembleSpec(String name, boolean vote, List<Model> models, double
                     e = x;
                 }
             }
-            if (e == null) {
+            if (e == null && byId.containsKey(combiner) && !byId.get(combiner).path("kind").asText().equals("head")) {
+                ids.add(combiner); // a single model
+                picks.add(1.0);
+            } else if (e == null) {
                 List<String> names = new ArrayList<>();
                 metrics.path("ensembles").forEach(x -> names.add(x.path("name").asText()));
                 throw new IllegalArgumentException("ensemble " + combiner + ": " + runDir + " has no ensemble named "
                         + ensembleName + "; it has " + names + (byId.values().stream().anyMatch(
                                 m -> m.path("kind").asText().equals("swa")) ? " and swa" : ""));
             }
-            vote = ensembleName.equals("vote");
-            JsonNode w = e.path("weights");
-            for (int i = 0; i < e.path("members").size(); i++) {
-                ids.add(e.path("members").get(i).asText());
-                picks.add(w.isArray() && w.size() == e.path("members").size() ? w.get(i).asDouble() : 1.0);
+            if (e != null) {
+                vote = ensembleName.equals("vote");
+                JsonNode w = e.path("weights");
+                for (int i = 0; i < e.path("members").size(); i++) {
+                    ids.add(e.path("members").get(i).asText());
+                    picks.add(w.isArray() && w.size() == e.path("members").size() ? w.get(i).asDouble() : 1.0);
+                }
             }
         }
         if (ids.isEmpty()) {

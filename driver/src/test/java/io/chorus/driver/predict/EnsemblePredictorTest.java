@@ -92,6 +92,8 @@ class EnsemblePredictorTest {
                 .substring(1, snapshot.models().get(0).id().indexOf('-')));
         EnsembleSpec heads = EnsembleSpec.read(fs, runDir, "heads");
         assertEquals("m0", heads.models().get(0).backbone().id(), "heads read member 0's features");
+        EnsembleSpec single = EnsembleSpec.read(fs, runDir, "m1-swa");
+        assertEquals(List.of("m1-swa"), single.models().stream().map(EnsembleSpec.Model::id).toList(), "one model alone");
         EnsembleSpec selection = EnsembleSpec.read(fs, runDir, "selection");
         assertEquals(1.0, java.util.Arrays.stream(selection.weights()).sum(), 1e-12);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
