@@ -122,8 +122,8 @@ final class PredictCommand {
         }
         sc.setIfMissing("spark.ui.showConsoleProgress", "false");
         conf.forEach(sc::set);
-        long t0 = System.nanoTime();
         try (SparkSession spark = SparkSession.builder().config(sc).getOrCreate()) {
+            long t0 = System.nanoTime(); // the Spark session's start is not scoring
             Dataset<Row> rows = idx != null ? PredictJob.readIdx(spark, idx) : spark.read().parquet(in.toString());
             Dataset<Row> scored;
             try {
@@ -135,7 +135,8 @@ final class PredictCommand {
             long n = spark.read().parquet(outPath.toString()).count();
             double seconds = (System.nanoTime() - t0) / 1e9;
             out.printf(java.util.Locale.ROOT, "chorus: predict: %d rows scored with %s (%d model(s)) in %.1f s "
-                    + "(%.0f rows/s) -> %s%n", n, ensemble, spec.models().size(), seconds, n / seconds, outPath);
+                    + "(%.0f rows/s, reading input to Parquet written) -> %s%n", n, ensemble, spec.models().size(),
+                    seconds, n / seconds, outPath);
         }
         return ExitCode.SUCCESS;
     }
