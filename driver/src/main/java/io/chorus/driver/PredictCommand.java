@@ -110,17 +110,7 @@ final class PredictCommand {
             }
         }
 
-        SparkConf sc = new SparkConf().setAppName("chorus predict " + runDir.getName());
-        if (master != null) {
-            sc.setMaster(master);
-        } else if (!sc.contains("spark.master")) {
-            sc.setMaster("local[*]");
-        }
-        if (sc.get("spark.master").startsWith("local")) {
-            sc.setIfMissing("spark.driver.host", "127.0.0.1");
-            sc.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
-        }
-        sc.setIfMissing("spark.ui.showConsoleProgress", "false");
+        SparkConf sc = io.chorus.driver.spark.SparkRunner.baseConf("chorus predict " + runDir.getName(), master);
         conf.forEach(sc::set);
         try (SparkSession spark = SparkSession.builder().config(sc).getOrCreate()) {
             long t0 = System.nanoTime(); // the Spark session's start is not scoring

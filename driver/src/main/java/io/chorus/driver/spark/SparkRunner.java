@@ -59,6 +59,26 @@ public final class SparkRunner implements MemberRunner {
      * @param conf     extra Spark settings ({@code --conf key=value})
      * @param threads  ND4J threads per member: becomes spark.task.cpus
      */
+    /**
+     * What every Chorus application starts from: {@code master} if given, else spark.master (set by
+     * spark-submit), else {@code local[*]}; in local mode the driver stays on loopback whatever the host
+     * name resolves to; no console progress bar.
+     */
+    public static SparkConf baseConf(String appName, String master) {
+        SparkConf sc = new SparkConf().setAppName(appName);
+        if (master != null) {
+            sc.setMaster(master);
+        } else if (!sc.contains("spark.master")) {
+            sc.setMaster("local[*]");
+        }
+        if (sc.get("spark.master").startsWith("local")) {
+            sc.setIfMissing("spark.driver.host", "127.0.0.1");
+            sc.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
+        }
+        sc.setIfMissing("spark.ui.showConsoleProgress", "false");
+        return sc;
+    }
+
     public SparkRunner(String appName, String master, Map<String, String> conf, int threads, String runDir, long jobSeed,
                        Configuration hadoop, PrintStream out) {
         this(appName, master, conf, threads, 0, runDir, jobSeed, hadoop, out);
@@ -72,12 +92,7 @@ public final class SparkRunner implements MemberRunner {
      */
     public SparkRunner(String appName, String master, Map<String, String> conf, int threads, int gpus, String runDir,
                        long jobSeed, Configuration hadoop, PrintStream out) {
-        SparkConf sc = new SparkConf().setAppName(appName);
-        if (master != null) {
-            sc.setMaster(master);
-        } else if (!sc.contains("spark.master")) {
-            sc.setMaster("local[*]");
-        }
+        SparkConf sc = baseConf(appName, master);
         sc.set("spark.task.cpus", Integer.toString(threads));
         if (gpus > 0) {
             if (sc.get("spark.master").startsWith("local")) {
@@ -89,12 +104,6 @@ public final class SparkRunner implements MemberRunner {
                     : sc.getInt("spark.executor.cores", threads);
             sc.setIfMissing("spark.executor.resource.gpu.amount", Integer.toString(gpus * Math.max(1, cores / threads)));
         }
-        if (sc.get("spark.master").startsWith("local")) {
-            // Local mode talks to nobody: stay on loopback whatever the host name resolves to.
-            sc.setIfMissing("spark.driver.host", "127.0.0.1");
-            sc.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
-        }
-        sc.setIfMissing("spark.ui.showConsoleProgress", "false");
         sc.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(threads));
         conf.forEach(sc::set);
         this.jsc = new JavaSparkContext(sc);
