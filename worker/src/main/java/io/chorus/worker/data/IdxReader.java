@@ -193,7 +193,8 @@ public final class IdxReader {
     }
 
     /** Reorders each image from (h, w, c), as stored in a 4-dimensional IDX file, to (c, h, w). */
-    private static byte[] toChannelsFirst(byte[] hwc, int count, int height, int width, int channels) {
+    /** Images stored channels-last (as IDX files hold them) in the channels-first layout of {@link ImageData}. */
+    public static byte[] toChannelsFirst(byte[] hwc, int count, int height, int width, int channels) {
         byte[] chw = new byte[hwc.length];
         int plane = height * width;
         int per = plane * channels;
