@@ -13,20 +13,18 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.ArrayType;
-import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 import io.chorus.driver.spark.SerializableHadoopConf;
+import io.chorus.worker.data.IdxReader;
 import io.chorus.worker.data.ImageData;
 import io.chorus.worker.data.ImageShape;
 
@@ -35,9 +33,10 @@ import io.chorus.worker.data.ImageShape;
  * probabilities (an ML Vector) and uncertainty columns out. Each partition is scored in batches by
  * {@link EnsemblePredictor}, so every executor loads each network once.
  *
- * <p>Input rows carry the pixels in a {@code features} column, an ML Vector or an array of numbers, raw
+ * <p>Input rows carry the image in a {@code features} column: an ML Vector or an array of numbers, raw
  * values 0..255 in the layout of the IDX files (row-major, channels last), as many as the run's input
- * shape has; an optional integer {@code label} and any other columns are passed through.
+ * shape has, or a struct in Spark's image schema ({@link Pixels}); an optional {@code label} and any
+ * other columns are passed through.
  */
 public final class PredictJob {
     public static final String FEATURES = "features";
@@ -46,39 +45,57 @@ public final class PredictJob {
     private PredictJob() {
     }
 
-    /** The columns prediction adds. */
-    static List<StructField> added() {
-        return List.of(DataTypes.createStructField("prediction", DataTypes.IntegerType, false),
-                DataTypes.createStructField("probability", SQLDataTypes.VectorType(), false),
-                DataTypes.createStructField("predictive_entropy", DataTypes.DoubleType, false),
-                DataTypes.createStructField("mutual_information", DataTypes.DoubleType, false),
-                DataTypes.createStructField("vote_margin", DataTypes.DoubleType, false));
+    /**
+     * Names of the input column and of the columns scoring adds.
+     *
+     * @param features           the image column (see {@link Pixels})
+     * @param doublePrediction   the prediction as a double, as Spark ML's classifiers write it (else an int)
+     */
+    public record Columns(String features, String prediction, String probability, String predictiveEntropy,
+                          String mutualInformation, String voteMargin, boolean doublePrediction) implements Serializable {
+        /** What {@code chorus predict} reads and writes. */
+        public static final Columns DEFAULT = new Columns(FEATURES, "prediction", "probability", "predictive_entropy",
+                "mutual_information", "vote_margin", false);
+
+        /** The columns scoring adds, in order. */
+        public List<StructField> added() {
+            return List.of(DataTypes.createStructField(prediction, doublePrediction ? DataTypes.DoubleType
+                            : DataTypes.IntegerType, false),
+                    DataTypes.createStructField(probability, SQLDataTypes.VectorType(), false),
+                    DataTypes.createStructField(predictiveEntropy, DataTypes.DoubleType, false),
+                    DataTypes.createStructField(mutualInformation, DataTypes.DoubleType, false),
+                    DataTypes.createStructField(voteMargin, DataTypes.DoubleType, false));
+        }
+
+        /** {@code in} with the added columns; fails naming the column if the input lacks one or has one already. */
+        public StructType outputSchema(StructType in) {
+            Pixels.check(features, in.fields()[fieldIndex(in, features)].dataType());
+            List<StructField> out = new ArrayList<>(List.of(in.fields()));
+            for (StructField f : added()) {
+                if (java.util.Arrays.asList(in.fieldNames()).contains(f.name())) {
+                    throw new IllegalArgumentException("input already has a column named " + f.name());
+                }
+                out.add(f);
+            }
+            return DataTypes.createStructType(out);
+        }
     }
 
     /** {@code input} with the prediction columns added. */
     public static Dataset<Row> score(SparkSession spark, Dataset<Row> input, EnsembleSpec spec, int batch,
                                      Configuration hadoop) {
-        ImageShape shape = spec.shape();
-        StructType in = input.schema();
-        int features = fieldIndex(in, FEATURES);
-        DataType type = in.fields()[features].dataType();
-        if (!type.equals(SQLDataTypes.VectorType()) && !(type instanceof ArrayType)) {
-            throw new IllegalArgumentException("column " + FEATURES + " is " + type.simpleString()
-                    + "; expected an ML Vector or an array of pixel values");
-        }
-        for (StructField f : added()) {
-            if (java.util.Arrays.asList(in.fieldNames()).contains(f.name())) {
-                throw new IllegalArgumentException("input already has a column named " + f.name());
-            }
-        }
-        List<StructField> out = new ArrayList<>(List.of(in.fields()));
-        out.addAll(added());
-        StructType schema = DataTypes.createStructType(out);
-        Broadcast<EnsembleSpec> specB = new org.apache.spark.api.java.JavaSparkContext(spark.sparkContext())
-                .broadcast(spec);
-        Broadcast<SerializableHadoopConf> confB = new org.apache.spark.api.java.JavaSparkContext(spark.sparkContext())
-                .broadcast(new SerializableHadoopConf(hadoop));
-        return input.mapPartitions(new ScorePartition(specB, confB, shape, features, batch), Encoders.row(schema));
+        return score(spark, input, spec, batch, hadoop, Columns.DEFAULT);
+    }
+
+    /** {@code input} with the prediction columns named by {@code columns} added. */
+    public static Dataset<Row> score(SparkSession spark, Dataset<Row> input, EnsembleSpec spec, int batch,
+                                     Configuration hadoop, Columns columns) {
+        StructType schema = columns.outputSchema(input.schema());
+        int features = fieldIndex(input.schema(), columns.features());
+        org.apache.spark.api.java.JavaSparkContext jsc = new org.apache.spark.api.java.JavaSparkContext(spark.sparkContext());
+        Broadcast<EnsembleSpec> specB = jsc.broadcast(spec);
+        Broadcast<SerializableHadoopConf> confB = jsc.broadcast(new SerializableHadoopConf(hadoop));
+        return input.mapPartitions(new ScorePartition(specB, confB, columns, features, batch), Encoders.row(schema));
     }
 
     private static int fieldIndex(StructType schema, String name) {
@@ -96,15 +113,15 @@ public final class PredictJob {
         private static final long serialVersionUID = 1L;
         private final Broadcast<EnsembleSpec> spec;
         private final Broadcast<SerializableHadoopConf> conf;
-        private final ImageShape shape;
+        private final Columns columns;
         private final int features;
         private final int batch;
 
-        ScorePartition(Broadcast<EnsembleSpec> spec, Broadcast<SerializableHadoopConf> conf, ImageShape shape,
+        ScorePartition(Broadcast<EnsembleSpec> spec, Broadcast<SerializableHadoopConf> conf, Columns columns,
                        int features, int batch) {
             this.spec = spec;
             this.conf = conf;
-            this.shape = shape;
+            this.columns = columns;
             this.features = features;
             this.batch = batch;
         }
@@ -146,34 +163,26 @@ public final class PredictJob {
         }
 
         private List<Row> scoreBatch(List<Row> batchRows) throws IOException {
-            int pixels = shape.height() * shape.width() * shape.channels();
-            byte[] bytes = new byte[batchRows.size() * pixels];
-            for (int r = 0; r < batchRows.size(); r++) {
-                double[] v = pixels(batchRows.get(r).get(features));
-                if (v.length != pixels) {
-                    throw new IllegalArgumentException(String.format(Locale.ROOT, "a row's %s has %d values; the "
-                            + "ensemble's input %s needs %d", FEATURES, v.length, shape, pixels));
-                }
-                for (int i = 0; i < pixels; i++) {
-                    double x = v[i];
-                    if (!(x >= 0 && x <= 255)) {
-                        throw new IllegalArgumentException(FEATURES + " value " + x + " is not a pixel value in [0, 255]");
-                    }
-                    bytes[r * pixels + i] = (byte) Math.round(x);
-                }
-            }
             EnsembleSpec s = spec.value();
-            ImageData images = new ImageData(shape, bytes, new int[batchRows.size()], s.classes());
-            EnsemblePredictor.Scores scores = EnsemblePredictor.score(s, images, 0, batchRows.size(), batchRows.size(),
-                    conf.value().get());
-            List<Row> out = new ArrayList<>(batchRows.size());
-            for (int r = 0; r < batchRows.size(); r++) {
+            ImageShape shape = s.shape();
+            int n = batchRows.size();
+            byte[] hwc = new byte[n * shape.pixels()];
+            for (int r = 0; r < n; r++) {
+                Pixels.write(batchRows.get(r).get(features), shape, columns.features(), hwc, r * shape.pixels());
+            }
+            byte[] chw = shape.channels() == 1 ? hwc
+                    : IdxReader.toChannelsFirst(hwc, n, shape.height(), shape.width(), shape.channels());
+            ImageData images = new ImageData(shape, chw, new int[n], s.classes());
+            EnsemblePredictor.Scores scores = EnsemblePredictor.score(s, images, 0, n, n, conf.value().get());
+            List<Row> out = new ArrayList<>(n);
+            for (int r = 0; r < n; r++) {
                 Row row = batchRows.get(r);
                 Object[] values = new Object[row.length() + 5];
                 for (int c = 0; c < row.length(); c++) {
                     values[c] = row.get(c);
                 }
-                values[row.length()] = scores.prediction()[r];
+                int p = scores.prediction()[r];
+                values[row.length()] = columns.doublePrediction() ? (Object) (double) p : (Object) p;
                 values[row.length() + 1] = Vectors.dense(scores.probability()[r]);
                 values[row.length() + 2] = scores.uncertainty().predictiveEntropy()[r];
                 values[row.length() + 3] = scores.uncertainty().mutualInformation()[r];
@@ -181,21 +190,6 @@ public final class PredictJob {
                 out.add(RowFactory.create(values));
             }
             return out;
-        }
-
-        private static double[] pixels(Object value) {
-            if (value instanceof Vector v) {
-                return v.toArray();
-            }
-            if (value instanceof scala.collection.Seq<?> seq) {
-                double[] out = new double[seq.size()];
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = ((Number) seq.apply(i)).doubleValue();
-                }
-                return out;
-            }
-            throw new IllegalArgumentException(FEATURES + " holds " + (value == null ? "null" : value.getClass().getName())
-                    + "; expected an ML Vector or an array of numbers");
         }
     }
 
