@@ -59,10 +59,17 @@ public final class TrainJob {
 
     private final Configuration hadoop;
     private final PrintStream out;
+    private final org.apache.spark.api.java.JavaSparkContext running;
 
     public TrainJob(Configuration hadoop, PrintStream out) {
+        this(hadoop, out, null);
+    }
+
+    /** A job that trains on {@code running}, an application already started (and left running), if not null. */
+    public TrainJob(Configuration hadoop, PrintStream out, org.apache.spark.api.java.JavaSparkContext running) {
         this.hadoop = hadoop;
         this.out = out;
+        this.running = running;
     }
 
     public ExitCode run(JobConfig config, TrainCommand cmd) throws BadInputException, IOException {
@@ -235,6 +242,10 @@ public final class TrainJob {
     private MemberRunner runner(JobConfig config, TrainCommand cmd, Path runDir) {
         if (IN_PROCESS.equals(cmd.master())) {
             return new InProcessRunner(runDir.toString(), config.seed(), hadoop, out);
+        }
+        if (running != null) {
+            return new SparkRunner(running, config.trainSpec().threads(), config.get(Keys.TRAIN_GPUS), runDir.toString(),
+                    config.seed(), hadoop, out);
         }
         return new SparkRunner("chorus " + jobName(cmd), cmd.master(), cmd.sparkConf(), config.trainSpec().threads(),
                 config.get(Keys.TRAIN_GPUS), runDir.toString(), config.seed(), hadoop, out);

@@ -42,6 +42,16 @@ public final class ConfigKey<T> {
         return defaultValue == null;
     }
 
+    /** Whether {@code raw} is a valid value of this key (what a YAML file or {@code --set} may hold). */
+    public boolean accepts(Object raw) {
+        try {
+            parse(raw);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     T parse(Object raw) {
         return parser.apply(raw);
     }

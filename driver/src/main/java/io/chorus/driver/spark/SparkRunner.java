@@ -51,6 +51,7 @@ public final class SparkRunner implements MemberRunner {
     private final Configuration hadoop;
     private final PrintStream out;
     private final int slots;
+    private final boolean owned;
     private final Set<String> executorIds = new java.util.TreeSet<>();
     private SparkTasks tasks;
 
@@ -92,6 +93,31 @@ public final class SparkRunner implements MemberRunner {
      */
     public SparkRunner(String appName, String master, Map<String, String> conf, int threads, int gpus, String runDir,
                        long jobSeed, Configuration hadoop, PrintStream out) {
+        this(start(appName, master, conf, threads, gpus), true, threads, runDir, jobSeed, hadoop, out);
+    }
+
+    /**
+     * Trains on a Spark application that is already running (the SparkSession of a Spark ML
+     * {@code fit}), which this runner leaves running when closed. Its settings are the application's: a
+     * member's threads must equal spark.task.cpus, and GPUs per member spark.task.resource.gpu.amount.
+     */
+    public SparkRunner(JavaSparkContext running, int threads, int gpus, String runDir, long jobSeed,
+                       Configuration hadoop, PrintStream out) {
+        this(checkRunning(running, threads, gpus), false, threads, runDir, jobSeed, hadoop, out);
+    }
+
+    private SparkRunner(JavaSparkContext jsc, boolean owned, int threads, String runDir, long jobSeed,
+                        Configuration hadoop, PrintStream out) {
+        this.jsc = jsc;
+        this.owned = owned;
+        this.runDir = runDir;
+        this.jobSeed = jobSeed;
+        this.hadoop = hadoop;
+        this.out = out;
+        this.slots = Math.max(1, jsc.sc().defaultParallelism() / threads);
+    }
+
+    private static JavaSparkContext start(String appName, String master, Map<String, String> conf, int threads, int gpus) {
         SparkConf sc = baseConf(appName, master);
         sc.set("spark.task.cpus", Integer.toString(threads));
         if (gpus > 0) {
@@ -106,12 +132,22 @@ public final class SparkRunner implements MemberRunner {
         }
         sc.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(threads));
         conf.forEach(sc::set);
-        this.jsc = new JavaSparkContext(sc);
-        this.runDir = runDir;
-        this.jobSeed = jobSeed;
-        this.hadoop = hadoop;
-        this.out = out;
-        this.slots = Math.max(1, jsc.sc().defaultParallelism() / threads);
+        return new JavaSparkContext(sc);
+    }
+
+    /** {@code running}, once it is known to run members of {@code threads} threads and {@code gpus} GPUs. */
+    public static JavaSparkContext checkRunning(JavaSparkContext running, int threads, int gpus) {
+        int taskCpus = running.getConf().getInt("spark.task.cpus", 1);
+        if (taskCpus != threads) {
+            throw new IllegalArgumentException("train.threads: " + threads + ", but the running Spark application has "
+                    + "spark.task.cpus=" + taskCpus + "; set one to the other");
+        }
+        String taskGpus = running.getConf().get("spark.task.resource.gpu.amount", "0");
+        if (gpus > 0 && Double.parseDouble(taskGpus) != gpus) {
+            throw new IllegalArgumentException("train.gpus_per_member: " + gpus + ", but the running Spark application "
+                    + "has spark.task.resource.gpu.amount=" + taskGpus + "; start it with that many GPUs per task");
+        }
+        return running;
     }
 
     @Override
@@ -170,7 +206,7 @@ public final class SparkRunner implements MemberRunner {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("master", jsc.master());
         d.put("app_id", jsc.sc().applicationId());
-        d.put("task_cpus", jsc.getConf().get("spark.task.cpus"));
+        d.put("task_cpus", jsc.getConf().get("spark.task.cpus", "1"));
         List<String> live = new ArrayList<>();
         for (SparkExecutorInfo e : jsc.sc().statusTracker().getExecutorInfos()) {
             live.add(e.host() + ":" + e.port());
@@ -197,7 +233,9 @@ public final class SparkRunner implements MemberRunner {
 
     @Override
     public void close() {
-        jsc.stop();
+        if (owned) {
+            jsc.stop();
+        }
     }
 
     private static void sleep(long millis) {
