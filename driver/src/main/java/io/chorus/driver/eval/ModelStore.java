@@ -2,8 +2,10 @@ package io.chorus.driver.eval;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.Deque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -25,10 +27,14 @@ import io.chorus.worker.train.SnapshotCorruptException;
  * evaluation empties it, so a long-lived executor does not keep every run's networks.
  *
  * <p>A cached network is shared by the tasks of one executor; callers run it inside
- * {@code synchronized (net)}, since a DL4J network is not safe for concurrent use.
+ * {@code synchronized (net)}, since a DL4J network is not safe for concurrent use. Callers that score
+ * for long, from several task threads at once, {@link #borrow} a copy of their own instead, so that the
+ * executor's cores work in parallel.
  */
 public final class ModelStore {
     private static final Map<String, ComputationGraph> CACHE = new ConcurrentHashMap<>();
+    /** Copies of the cached networks not lent out at the moment, by cache key. */
+    private static final Map<String, Deque<ComputationGraph>> IDLE = new ConcurrentHashMap<>();
     private static String scope;
 
     private ModelStore() {
@@ -39,6 +45,7 @@ public final class ModelStore {
         synchronized (CACHE) {
             if (!scope.equals(ModelStore.scope)) {
                 CACHE.clear();
+                IDLE.clear();
                 ModelStore.scope = scope;
             }
         }
@@ -54,6 +61,30 @@ public final class ModelStore {
                 CACHE.put(key, net);
             }
             return net;
+        }
+    }
+
+    /**
+     * A copy of the cached network for the caller alone until the lease is closed: as many copies exist as
+     * threads have used the network at once, each made from the checked, cached one.
+     */
+    public static Lease borrow(String scope, String path, String sha256, Configuration conf) throws IOException {
+        ComputationGraph shared = load(scope, path, sha256, conf);
+        Deque<ComputationGraph> idle = IDLE.computeIfAbsent(path + "#" + sha256, k -> new ConcurrentLinkedDeque<>());
+        ComputationGraph net = idle.poll();
+        if (net == null) {
+            synchronized (shared) {
+                net = shared.clone();
+            }
+        }
+        return new Lease(net, idle);
+    }
+
+    /** A network lent by {@link #borrow}; closing it gives it back. */
+    public record Lease(ComputationGraph net, Deque<ComputationGraph> home) implements AutoCloseable {
+        @Override
+        public void close() {
+            home.push(net);
         }
     }
 
@@ -87,5 +118,6 @@ public final class ModelStore {
     /** Drops every cached network (tests; a long-lived executor between runs). */
     public static void clear() {
         CACHE.clear();
+        IDLE.clear();
     }
 }

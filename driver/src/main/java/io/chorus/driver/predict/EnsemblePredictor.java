@@ -69,27 +69,28 @@ public final class EnsemblePredictor {
                 heads.computeIfAbsent(m.backbone(), b -> new ArrayList<>()).add(m);
                 continue;
             }
-            ComputationGraph net = ModelStore.load(SCOPE, m.path(), m.sha256(), conf);
             double[][] p = new double[n][];
-            synchronized (net) {
+            try (ModelStore.Lease lease = ModelStore.borrow(SCOPE, m.path(), m.sha256(), conf)) {
                 for (int f = from; f < to; f += batch) {
                     int t = Math.min(to, f + batch);
                     INDArray x = BatchSource.toDataSet(images, m.normalization(), f, t).getFeatures();
-                    copy(net.output(false, x)[0], p, f - from);
+                    copy(lease.net().output(false, x)[0], p, f - from);
                 }
             }
             out.put(m.id(), p);
         }
         for (Map.Entry<EnsembleSpec.Model, List<EnsembleSpec.Model>> group : heads.entrySet()) {
             EnsembleSpec.Model b = group.getKey();
-            ComputationGraph backbone = ModelStore.load(SCOPE, b.path(), b.sha256(), conf);
-            List<ComputationGraph> nets = new ArrayList<>();
-            for (EnsembleSpec.Model h : group.getValue()) {
-                nets.add(ModelStore.load(SCOPE, h.path(), h.sha256(), conf));
-                out.put(h.id(), new double[n][]);
-            }
-            synchronized (backbone) {
-                HeadEnsemble ensemble = new HeadEnsemble(new Backbone(backbone), nets);
+            List<ModelStore.Lease> leases = new ArrayList<>();
+            try {
+                leases.add(ModelStore.borrow(SCOPE, b.path(), b.sha256(), conf));
+                List<ComputationGraph> nets = new ArrayList<>();
+                for (EnsembleSpec.Model h : group.getValue()) {
+                    leases.add(ModelStore.borrow(SCOPE, h.path(), h.sha256(), conf));
+                    nets.add(leases.get(leases.size() - 1).net());
+                    out.put(h.id(), new double[n][]);
+                }
+                HeadEnsemble ensemble = new HeadEnsemble(new Backbone(leases.get(0).net()), nets);
                 for (int f = from; f < to; f += batch) {
                     int t = Math.min(to, f + batch);
                     List<INDArray> probs = ensemble.predict(BatchSource.toDataSet(images, b.normalization(), f, t)
@@ -98,6 +99,8 @@ public final class EnsemblePredictor {
                         copy(probs.get(h), out.get(group.getValue().get(h).id()), f - from);
                     }
                 }
+            } finally {
+                leases.forEach(ModelStore.Lease::close);
             }
         }
         List<double[][]> ordered = new ArrayList<>();
