@@ -23,8 +23,9 @@ import io.chorus.worker.fs.HadoopFiles;
 
 /**
  * {@code chorus predict <run-dir> --input <path> --output <path> [--ensemble NAME]}: scores images with
- * one ensemble of an evaluated run on Spark and writes Parquet: the input's columns plus prediction,
- * probability (ML Vector), predictive_entropy, mutual_information and vote_margin.
+ * one ensemble of an evaluated run on Spark and writes Parquet: the input's columns (for an IDX file: the
+ * image's index in it and its label) plus prediction, probability (ML Vector), predictive_entropy,
+ * mutual_information and vote_margin.
  */
 final class PredictCommand {
     static final String USAGE = "usage: chorus predict <run-dir> --input <idx-images-file | parquet> --output <parquet> "
@@ -114,10 +115,10 @@ final class PredictCommand {
         conf.forEach(sc::set);
         try (SparkSession spark = SparkSession.builder().config(sc).getOrCreate()) {
             long t0 = System.nanoTime(); // the Spark session's start is not scoring
-            Dataset<Row> rows = idx != null ? PredictJob.readIdx(spark, idx) : spark.read().parquet(in.toString());
             Dataset<Row> scored;
             try {
-                scored = PredictJob.score(spark, rows, spec, batch, hadoop);
+                scored = idx != null ? PredictJob.scoreIdx(spark, idx, spec, batch, hadoop)
+                        : PredictJob.score(spark, spark.read().parquet(in.toString()), spec, batch, hadoop);
             } catch (IllegalArgumentException e) {
                 throw new BadInputException("--input " + input + ": " + e.getMessage(), e);
             }

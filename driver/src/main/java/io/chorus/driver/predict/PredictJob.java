@@ -193,22 +193,65 @@ public final class PredictJob {
         }
     }
 
-    /** Rows {@code (index, features, label)} of an IDX image file and its labels file, when there is one. */
-    public static Dataset<Row> readIdx(SparkSession spark, ImageData images) {
-        int pixels = images.shape().height() * images.shape().width() * images.shape().channels();
-        List<Row> rows = new ArrayList<>(images.size());
-        for (int i = 0; i < images.size(); i++) {
-            double[] v = new double[pixels];
-            for (int k = 0; k < pixels; k++) {
-                v[k] = images.pixels()[i * pixels + k] & 0xff;
-            }
-            rows.add(RowFactory.create((long) i, Vectors.dense(v), images.labels()[i]));
+    /**
+     * Scores every image of an IDX file without turning it into pixel rows: the images travel once per
+     * executor as a broadcast, each task scores a range of them, and the rows are {@code (index, label)} plus
+     * the prediction columns (the pixels stay in the IDX file; {@code index} is the image's position in it).
+     */
+    public static Dataset<Row> scoreIdx(SparkSession spark, ImageData images, EnsembleSpec spec, int batch,
+                                        Configuration hadoop) {
+        if (!images.shape().equals(spec.shape())) {
+            throw new IllegalArgumentException("the images are " + images.shape() + "; the ensemble's input is " + spec.shape());
         }
-        StructType schema = DataTypes.createStructType(List.of(
+        org.apache.spark.api.java.JavaSparkContext jsc = new org.apache.spark.api.java.JavaSparkContext(spark.sparkContext());
+        int n = images.size();
+        int tasks = Math.max(1, Math.min(2 * jsc.defaultParallelism(), (n + batch - 1) / batch));
+        List<int[]> ranges = new ArrayList<>();
+        for (int t = 0; t < tasks; t++) {
+            ranges.add(new int[] {(int) ((long) n * t / tasks), (int) ((long) n * (t + 1) / tasks)});
+        }
+        Broadcast<ImageData> imagesB = jsc.broadcast(images);
+        Broadcast<EnsembleSpec> specB = jsc.broadcast(spec);
+        Broadcast<SerializableHadoopConf> confB = jsc.broadcast(new SerializableHadoopConf(hadoop));
+        org.apache.spark.api.java.JavaRDD<Row> rows = jsc.parallelize(ranges, tasks)
+                .flatMap(new ScoreRange(imagesB, specB, confB, batch));
+        List<StructField> fields = new ArrayList<>(List.of(
                 DataTypes.createStructField("index", DataTypes.LongType, false),
-                DataTypes.createStructField(FEATURES, SQLDataTypes.VectorType(), false),
                 DataTypes.createStructField(LABEL, DataTypes.IntegerType, false)));
-        return spark.createDataFrame(rows, schema);
+        fields.addAll(Columns.DEFAULT.added());
+        return spark.createDataFrame(rows, DataTypes.createStructType(fields));
+    }
+
+    /** Scores images {@code [from, to)} of the broadcast IDX file. */
+    static final class ScoreRange implements org.apache.spark.api.java.function.FlatMapFunction<int[], Row> {
+        private static final long serialVersionUID = 1L;
+        private final Broadcast<ImageData> images;
+        private final Broadcast<EnsembleSpec> spec;
+        private final Broadcast<SerializableHadoopConf> conf;
+        private final int batch;
+
+        ScoreRange(Broadcast<ImageData> images, Broadcast<EnsembleSpec> spec, Broadcast<SerializableHadoopConf> conf,
+                   int batch) {
+            this.images = images;
+            this.spec = spec;
+            this.conf = conf;
+            this.batch = batch;
+        }
+
+        @Override
+        public Iterator<Row> call(int[] range) throws IOException {
+            ImageData data = images.value();
+            EnsemblePredictor.Scores s = EnsemblePredictor.score(spec.value(), data, range[0], range[1], batch,
+                    conf.value().get());
+            List<Row> out = new ArrayList<>(range[1] - range[0]);
+            for (int i = range[0]; i < range[1]; i++) {
+                int r = i - range[0];
+                out.add(RowFactory.create((long) i, data.labels()[i], s.prediction()[r], Vectors.dense(s.probability()[r]),
+                        s.uncertainty().predictiveEntropy()[r], s.uncertainty().mutualInformation()[r],
+                        s.uncertainty().voteMargin()[r]));
+            }
+            return out.iterator();
+        }
     }
 
     /** Whether {@code path} names an IDX image file (plain or gzip). */

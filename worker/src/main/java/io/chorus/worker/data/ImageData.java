@@ -23,7 +23,7 @@ import java.util.Objects;
  * @param labels     class of every image, each in {@code [0, numClasses)}
  * @param numClasses number of classes of the task (not necessarily all present in this subset)
  */
-public record ImageData(ImageShape shape, byte[] pixels, int[] labels, int numClasses) {
+public record ImageData(ImageShape shape, byte[] pixels, int[] labels, int numClasses) implements java.io.Serializable {
 
     /**
      * Checks that the arrays are consistent with each other and the labels are in range.
