@@ -25,15 +25,10 @@ import org.apache.spark.ml.PipelineStage;
 import org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator;
 import org.apache.spark.ml.feature.SQLTransformer;
 import org.apache.spark.ml.feature.StringIndexer;
-import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vector;
-import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,8 +52,6 @@ import io.chorus.worker.fs.Json;
  */
 class ChorusEnsembleTest {
     static final String FASHION = "/usr/share/datasets/fashion-mnist";
-    static final String[] NAMES = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
-        "Bag", "Ankle boot"};
     static final Configuration CONF = new Configuration();
     static SparkSession spark;
     static File tiny;
@@ -82,22 +75,9 @@ class ChorusEnsembleTest {
         }
     }
 
-    /** Rows (index, name, features) of {@code images}' first {@code n}: pixel vectors 0..255 and class names. */
+    /** Rows (index, name, fashion_label, features) of {@code images}' first {@code n}. */
     static Dataset<Row> frame(ImageData images, int n) {
-        int per = images.shape().pixels();
-        List<Row> rows = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            double[] v = new double[per];
-            for (int k = 0; k < per; k++) {
-                v[k] = images.pixels()[i * per + k] & 0xff;
-            }
-            rows.add(RowFactory.create((long) i, NAMES[images.labels()[i]], Vectors.dense(v)));
-        }
-        StructType schema = DataTypes.createStructType(List.of(
-                DataTypes.createStructField("index", DataTypes.LongType, false),
-                DataTypes.createStructField("name", DataTypes.StringType, false),
-                DataTypes.createStructField("features", SQLDataTypes.VectorType(), false)));
-        return spark.createDataFrame(rows, schema);
+        return FashionMnistPipeline.frame(spark, images.limit(n));
     }
 
     static List<Row> byIndex(Dataset<Row> scored) {
@@ -137,7 +117,7 @@ class ChorusEnsembleTest {
 
         Dataset<Row> labelled = fitted.stages()[0].transform(frame(test, 300));
         Dataset<Row> scored = fitted.transform(frame(test, 300)).cache();
-        assertEquals(List.of("index", "name", "features", "label", "prediction", "probability", "predictive_entropy",
+        assertEquals(List.of("index", "name", "fashion_label", "features", "label", "prediction", "probability", "predictive_entropy",
                 "mutual_information", "vote_margin", "correct"), List.of(scored.columns()));
         List<Row> rows = byIndex(scored);
         int correct = 0;
@@ -171,7 +151,7 @@ class ChorusEnsembleTest {
         assertTrue(new File(saved, "stages/1_" + model.uid() + "/chorus/run/run.json").isFile(), "provenance saved");
         List<Row> again = byIndex(loaded.transform(frame(test, 300)));
         for (int i = 0; i < rows.size(); i++) {
-            assertEquals(rows.get(i).getDouble(4), again.get(i).getDouble(4), "prediction of row " + i);
+            assertEquals(rows.get(i).getDouble(5), again.get(i).getDouble(5), "prediction of row " + i);
             assertArrayEquals(((Vector) rows.get(i).getAs("probability")).toArray(),
                     ((Vector) again.get(i).getAs("probability")).toArray(), 0.0, "probability of row " + i);
         }
