@@ -54,7 +54,7 @@ public final class FashionMnistPipeline {
         String runDir = null;
         String fromRun = null;
         String master = null;
-        String jobConfig = "data:\n  validation: 5000\nswa:\n  every: 1\nheads:\n  count: 4\n";
+        String jobConfig = "data:\n  validation: 5000\nswa:\n  start: 0.4\n  every: 1\nheads:\n  count: 4\n";
         String combiners = null;
         int trainLimit = 0;
         int testLimit = 0;
@@ -137,9 +137,9 @@ public final class FashionMnistPipeline {
             }
             if (fromRun == null) {
                 String saved = runDir + "-pipeline";
+                model.setCombiner("average"); // saved with the model, like every parameter
                 pipeline.write().overwrite().save(saved);
                 PipelineModel loaded = PipelineModel.load(saved);
-                model.setCombiner("average");
                 long differ = pipeline.transform(testFrame).select("index", "prediction").except(
                         loaded.transform(testFrame).select("index", "prediction")).count();
                 System.out.printf(Locale.ROOT, "saved to %s and loaded back: %d of %d predictions differ%n", saved, differ,
