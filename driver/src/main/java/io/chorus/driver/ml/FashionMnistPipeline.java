@@ -38,7 +38,7 @@ import io.chorus.worker.data.ImageData;
  * <pre>
  * CHORUS_MAIN=io.chorus.driver.ml.FashionMnistPipeline scripts/chorus --run-dir runs/pipeline \
  *     [--data /usr/share/datasets/fashion-mnist] [--train-limit N] [--test-limit N] [--members N] [--epochs N]
- *     [--job-config YAML-TEXT] [--master local[2]] [--from-run RUN-DIR] [--combiners average,vote,...]
+ *     [--job-config YAML-TEXT] [--overwrite] [--master local[2]] [--from-run RUN-DIR] [--combiners average,vote,...]
  * </pre>
  * {@code --from-run} skips training and takes an evaluated run directory as the model.
  */
@@ -60,6 +60,7 @@ public final class FashionMnistPipeline {
         int testLimit = 0;
         int members = 3;
         int epochs = 2;
+        boolean overwrite = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--data" -> data = args[++i];
@@ -72,6 +73,7 @@ public final class FashionMnistPipeline {
                 case "--test-limit" -> testLimit = Integer.parseInt(args[++i]);
                 case "--members" -> members = Integer.parseInt(args[++i]);
                 case "--epochs" -> epochs = Integer.parseInt(args[++i]);
+                case "--overwrite" -> overwrite = true;
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -96,7 +98,7 @@ public final class FashionMnistPipeline {
                     train = train.limit(trainLimit);
                 }
                 ChorusEnsembleClassifier chorus = new ChorusEnsembleClassifier().setRunDir(runDir).setMembers(members)
-                        .setEpochs(epochs).setJobConfig(jobConfig);
+                        .setEpochs(epochs).setJobConfig(jobConfig).setOverwrite(overwrite);
                 long t0 = System.nanoTime();
                 pipeline = new Pipeline().setStages(new PipelineStage[] {
                     new StringIndexer().setInputCol("name").setOutputCol("label").setStringOrderType("alphabetAsc"),
