@@ -155,10 +155,7 @@ public final class FashionMnistPipeline {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         int n = images.size();
         int tasks = Math.max(1, Math.min(2 * jsc.defaultParallelism(), n / 1000 + 1));
-        List<int[]> ranges = new ArrayList<>();
-        for (int t = 0; t < tasks; t++) {
-            ranges.add(new int[] {(int) ((long) n * t / tasks), (int) ((long) n * (t + 1) / tasks)});
-        }
+        List<int[]> ranges = io.chorus.driver.predict.PredictJob.ranges(n, tasks);
         return spark.createDataFrame(jsc.parallelize(ranges, tasks).flatMap(new Rows(jsc.broadcast(images))),
                 DataTypes.createStructType(List.of(
                         DataTypes.createStructField("index", DataTypes.LongType, false),

@@ -181,12 +181,7 @@ public final class PredictJob {
                 for (int c = 0; c < row.length(); c++) {
                     values[c] = row.get(c);
                 }
-                int p = scores.prediction()[r];
-                values[row.length()] = columns.doublePrediction() ? (Object) (double) p : (Object) p;
-                values[row.length() + 1] = Vectors.dense(scores.probability()[r]);
-                values[row.length() + 2] = scores.uncertainty().predictiveEntropy()[r];
-                values[row.length() + 3] = scores.uncertainty().mutualInformation()[r];
-                values[row.length() + 4] = scores.uncertainty().voteMargin()[r];
+                scored(scores, r, columns.doublePrediction(), values, row.length());
                 out.add(RowFactory.create(values));
             }
             return out;
@@ -206,10 +201,7 @@ public final class PredictJob {
         org.apache.spark.api.java.JavaSparkContext jsc = new org.apache.spark.api.java.JavaSparkContext(spark.sparkContext());
         int n = images.size();
         int tasks = Math.max(1, Math.min(2 * jsc.defaultParallelism(), (n + batch - 1) / batch));
-        List<int[]> ranges = new ArrayList<>();
-        for (int t = 0; t < tasks; t++) {
-            ranges.add(new int[] {(int) ((long) n * t / tasks), (int) ((long) n * (t + 1) / tasks)});
-        }
+        List<int[]> ranges = ranges(n, tasks);
         Broadcast<ImageData> imagesB = jsc.broadcast(images);
         Broadcast<EnsembleSpec> specB = jsc.broadcast(spec);
         Broadcast<SerializableHadoopConf> confB = jsc.broadcast(new SerializableHadoopConf(hadoop));
@@ -246,12 +238,33 @@ public final class PredictJob {
             List<Row> out = new ArrayList<>(range[1] - range[0]);
             for (int i = range[0]; i < range[1]; i++) {
                 int r = i - range[0];
-                out.add(RowFactory.create((long) i, data.labels()[i], s.prediction()[r], Vectors.dense(s.probability()[r]),
-                        s.uncertainty().predictiveEntropy()[r], s.uncertainty().mutualInformation()[r],
-                        s.uncertainty().voteMargin()[r]));
+                Object[] values = new Object[7];
+                values[0] = (long) i;
+                values[1] = data.labels()[i];
+                scored(s, r, false, values, 2);
+                out.add(RowFactory.create(values));
             }
             return out.iterator();
         }
+    }
+
+    /** Image {@code r}'s values of the added columns, written into {@code values} from {@code at} on. */
+    private static void scored(EnsemblePredictor.Scores s, int r, boolean doublePrediction, Object[] values, int at) {
+        int p = s.prediction()[r];
+        values[at] = doublePrediction ? (Object) (double) p : (Object) p;
+        values[at + 1] = Vectors.dense(s.probability()[r]);
+        values[at + 2] = s.uncertainty().predictiveEntropy()[r];
+        values[at + 3] = s.uncertainty().mutualInformation()[r];
+        values[at + 4] = s.uncertainty().voteMargin()[r];
+    }
+
+    /** {@code [from, to)} ranges cutting {@code n} images into {@code tasks} nearly equal parts. */
+    public static List<int[]> ranges(int n, int tasks) {
+        List<int[]> ranges = new ArrayList<>();
+        for (int t = 0; t < tasks; t++) {
+            ranges.add(new int[] {(int) ((long) n * t / tasks), (int) ((long) n * (t + 1) / tasks)});
+        }
+        return ranges;
     }
 
     /** Whether {@code path} names an IDX image file (plain or gzip). */
