@@ -23,14 +23,24 @@ public final class Chorus {
     private Chorus() {
     }
 
+    /** System property naming the log file that gets every stack trace. */
+    public static final String LOG_FILE = "chorus.log.file";
+
     public static void main(String[] args) {
+        // Before any logger exists: this process's own log file, named in failure messages.
+        if (System.getProperty(LOG_FILE) == null) {
+            System.setProperty(LOG_FILE, new java.io.File(System.getProperty("java.io.tmpdir"),
+                    "chorus-" + ProcessHandle.current().pid() + ".log").getAbsolutePath());
+        }
         // Before Spark creates any ObjectInputStream, so the model-restore filter goes in as a filter factory.
         io.chorus.worker.train.SafeModels.installFilter();
         System.exit(run(Arrays.asList(args), System.out, System.err).code());
     }
 
     /** Runs a command; never calls System.exit, so tests can drive it. */
-    public static ExitCode run(List<String> args, PrintStream out, PrintStream err) {
+    public static ExitCode run(List<String> arguments, PrintStream out, PrintStream err) {
+        boolean verbose = arguments.contains(VERBOSE);
+        List<String> args = arguments.stream().filter(a -> !a.equals(VERBOSE)).toList();
         if (args.isEmpty() || args.get(0).equals("--help") || args.get(0).equals("help")) {
             out.println("chorus: train ensembles of convolutional networks");
             out.println(TrainCommand.USAGE);
@@ -64,13 +74,32 @@ public final class Chorus {
                         + "\n" + SnapshotsCommand.USAGE + "\n" + EvaluateCommand.USAGE + "\n" + ReportCommand.USAGE);
             }
         } catch (BadInputException e) {
+            Log.LOG.debug("bad input", e);
             err.println("chorus: " + e.getMessage());
+            if (verbose) {
+                e.printStackTrace(err);
+            }
             return ExitCode.BAD_INPUT;
-        } catch (Exception e) {
-            err.println("chorus: failed: " + e);
-            e.printStackTrace(err);
+        } catch (Exception | LinkageError e) {
+            Log.LOG.error("failed", e);
+            err.println("chorus: failed: " + e + (verbose ? "" : " (the stack trace is in " + logFile() + "; --verbose prints it)"));
+            if (verbose) {
+                e.printStackTrace(err);
+            }
             return ExitCode.FAILURE;
         }
+    }
+
+    /** Prints stack traces on the console too; accepted anywhere on the command line. */
+    public static final String VERBOSE = "--verbose";
+
+    /** The logger, created on first use: main names the log file before logging starts. */
+    private static final class Log {
+        static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Chorus.class);
+    }
+
+    private static String logFile() {
+        return System.getProperty(LOG_FILE, new java.io.File(System.getProperty("java.io.tmpdir"), "chorus.log").getPath());
     }
 
     /** Reads and validates the job file; every problem is a {@link BadInputException} naming the key. */
