@@ -42,38 +42,40 @@ public final class Chorus {
         boolean verbose = arguments.contains(VERBOSE);
         List<String> args = arguments.stream().filter(a -> !a.equals(VERBOSE)).toList();
         if (args.isEmpty() || args.get(0).equals("--help") || args.get(0).equals("help")) {
-            out.println("chorus: train ensembles of convolutional networks");
-            out.println(TrainCommand.USAGE);
-            out.println(SnapshotsCommand.USAGE);
-            out.println(EvaluateCommand.USAGE);
-            out.println(ReportCommand.USAGE);
-            out.println(PredictCommand.USAGE);
+            out.println("chorus: train ensembles of convolutional networks; chorus <command> --help for one command");
+            COMMANDS.values().forEach(o -> out.println(o.usage()));
             return args.isEmpty() ? ExitCode.BAD_INPUT : ExitCode.SUCCESS;
+        }
+        Options options = COMMANDS.get(args.get(0));
+        List<String> rest = args.subList(1, args.size());
+        if (options != null && (rest.contains("--help") || rest.contains("-h"))) {
+            out.print(options.help());
+            return ExitCode.SUCCESS;
         }
         try {
             switch (args.get(0)) {
                 case "train" -> {
-                    TrainCommand cmd = TrainCommand.parse(args.subList(1, args.size()));
+                    TrainCommand cmd = TrainCommand.parse(rest);
                     Configuration hadoop = CliArgs.hadoopConf(cmd.sparkConf());
                     JobConfig config = loadConfig(cmd, hadoop);
-                    return new TrainJob(hadoop, out).run(config, cmd);
+                    return new TrainJob(hadoop, out).run(config, cmd.request());
                 }
                 case "evaluate" -> {
-                    return new EvaluateCommand(CliArgs.hadoopConf(Map.of()), out).run(args.subList(1, args.size()));
+                    return new EvaluateCommand(CliArgs.hadoopConf(Map.of()), out).run(rest);
                 }
                 case "predict" -> {
-                    return new PredictCommand(CliArgs.hadoopConf(Map.of()), out).run(args.subList(1, args.size()));
+                    return new PredictCommand(CliArgs.hadoopConf(Map.of()), out).run(rest);
                 }
                 case "report" -> {
-                    return new ReportCommand(CliArgs.hadoopConf(Map.of()), out).run(args.subList(1, args.size()));
+                    return new ReportCommand(CliArgs.hadoopConf(Map.of()), out).run(rest);
                 }
                 case "snapshots" -> {
-                    return new SnapshotsCommand(CliArgs.hadoopConf(Map.of()), out).run(args.subList(1, args.size()));
+                    return new SnapshotsCommand(CliArgs.hadoopConf(Map.of()), out).run(rest);
                 }
-                default -> throw new BadInputException("unknown command " + args.get(0) + "\n" + TrainCommand.USAGE
-                        + "\n" + SnapshotsCommand.USAGE + "\n" + EvaluateCommand.USAGE + "\n" + ReportCommand.USAGE);
+                default -> throw new BadInputException("unknown command " + args.get(0) + "; the commands are "
+                        + String.join(", ", COMMANDS.keySet()) + " (chorus --help)");
             }
-        } catch (BadInputException e) {
+        } catch (BadInputException | io.chorus.worker.fs.MalformedFileException e) {
             Log.LOG.debug("bad input", e);
             err.println("chorus: " + e.getMessage());
             if (verbose) {
@@ -88,6 +90,18 @@ public final class Chorus {
             }
             return ExitCode.FAILURE;
         }
+    }
+
+    /** Every subcommand's options, in the order --help lists them. */
+    static final Map<String, Options> COMMANDS = commands();
+
+    private static Map<String, Options> commands() {
+        Map<String, Options> m = new java.util.LinkedHashMap<>();
+        for (Options o : List.of(TrainCommand.OPTIONS, EvaluateCommand.OPTIONS, ReportCommand.OPTIONS,
+                PredictCommand.OPTIONS, SnapshotsCommand.OPTIONS)) {
+            m.put(o.command(), o);
+        }
+        return java.util.Collections.unmodifiableMap(m);
     }
 
     /** Prints stack traces on the console too; accepted anywhere on the command line. */

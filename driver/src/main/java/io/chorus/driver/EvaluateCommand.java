@@ -3,7 +3,6 @@ package io.chorus.driver;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -13,11 +12,15 @@ import org.apache.hadoop.fs.Path;
 
 import io.chorus.driver.config.ConfigException;
 import io.chorus.driver.config.JobConfig;
+import io.chorus.driver.config.Keys;
 import io.chorus.driver.eval.EnsembleReport;
 import io.chorus.driver.eval.EvaluateJob;
 import io.chorus.driver.run.InProcessRunner;
 import io.chorus.driver.run.MemberRunner;
+import io.chorus.driver.run.RunLayout;
+import io.chorus.driver.run.RunLock;
 import io.chorus.driver.spark.SparkRunner;
+import io.chorus.driver.spark.SparkSettings;
 import io.chorus.worker.fs.HadoopFiles;
 
 /**
@@ -26,10 +29,13 @@ import io.chorus.worker.fs.HadoopFiles;
  * without data, Spark or networks.
  */
 final class EvaluateCommand {
-    static final String USAGE = "usage: chorus evaluate <run-dir> [--data DIR] [--set key=value ...] "
-            + "[--master URL | --master in-process] [--conf spark.key=value ...] [--offline]";
-    /** Key prefixes --set may change: how the run is evaluated, never how it was trained. */
-    static final List<String> EVALUATION_KEYS = List.of("evaluate.", "ensemble.", "heads.", "mc_dropout.");
+    static final Options OPTIONS = new Options("evaluate", "Evaluates a trained run: every model and ensemble on the "
+            + "test split, into eval/ (also run at the end of chorus train).", 1, "run-dir")
+            .value("--data", "DIR", "score the test files of DIR instead of the run's data.dir")
+            .repeated("--set", "key=value", "changes a key under " + String.join(", ", Keys.EVALUATION_PREFIXES))
+            .value("--master", "URL", "the Spark master (default spark.master, else local[*]), or in-process")
+            .repeated("--conf", "spark.key=value", "a Spark setting, as spark-submit takes it")
+            .flag("--offline", "only rebuilds eval/metrics.json from eval/models.json and the probability files");
     private final Configuration hadoop;
     private final PrintStream out;
 
@@ -39,78 +45,66 @@ final class EvaluateCommand {
     }
 
     ExitCode run(List<String> args) throws IOException, BadInputException {
-        String runDirArg = null;
-        String data = null;
-        String master = null;
-        boolean offline = false;
-        List<String> sets = new java.util.ArrayList<>();
-        Map<String, String> conf = new LinkedHashMap<>();
-        for (int i = 0; i < args.size(); i++) {
-            String a = args.get(i);
-            switch (a) {
-                case "--data" -> data = value(args, ++i, a);
-                case "--master" -> master = value(args, ++i, a);
-                case "--offline" -> offline = true;
-                case "--set" -> {
-                    String kv = value(args, ++i, a);
-                    if (EVALUATION_KEYS.stream().noneMatch(kv::startsWith)) {
-                        throw new BadInputException("--set " + kv + ": evaluate may only change keys under "
-                                + String.join(", ", EVALUATION_KEYS) + "; the members were trained with the rest");
-                    }
-                    sets.add(kv);
-                }
-                case "--conf" -> CliArgs.sparkConf(value(args, ++i, a), conf, USAGE);
-                default -> {
-                    if (a.startsWith("-") || runDirArg != null) {
-                        throw new BadInputException("unexpected argument " + a + "\n" + USAGE);
-                    }
-                    runDirArg = a;
-                }
+        Options.Parsed p = OPTIONS.parse(args);
+        String data = p.get("--data");
+        String master = p.get("--master");
+        List<String> sets = p.all("--set");
+        for (String kv : sets) {
+            if (Keys.EVALUATION_PREFIXES.stream().noneMatch(kv::startsWith)) {
+                throw new BadInputException("--set " + kv + ": evaluate may only change keys under "
+                        + String.join(", ", Keys.EVALUATION_PREFIXES) + "; the members were trained with the rest");
             }
         }
-        if (runDirArg == null) {
-            throw new BadInputException("missing the run directory\n" + USAGE);
-        }
+        Map<String, String> conf = p.sparkConf();
         CliArgs.applySparkHadoop(hadoop, conf);
-        Path runDir = HadoopFiles.qualify(HadoopFiles.path(runDirArg), hadoop);
-        FileSystem fs = HadoopFiles.fileSystem(runDir, hadoop);
-        if (offline) {
-            Path eval = new Path(runDir, EvaluateJob.EVAL);
+        RunLayout layout = RunLayout.of(p.positional(0), hadoop, "run directory");
+        Path runDir = layout.root();
+        FileSystem fs = layout.fs();
+        if (p.has("--offline")) {
+            Path eval = layout.eval();
             if (!fs.exists(new Path(eval, io.chorus.driver.eval.EvalManifest.NAME))) {
                 throw new BadInputException(runDir + " has no evaluation to rebuild (no eval/models.json); run "
                         + "chorus evaluate without --offline first");
             }
-            EnsembleReport.write(fs, eval);
+            try (RunLock lock = RunLock.acquire(layout, "chorus evaluate --offline", out)) {
+                EnsembleReport.write(fs, eval);
+            }
             out.println("chorus: evaluate --offline: " + new Path(eval, EnsembleReport.NAME) + " rebuilt from the "
                     + "probability files");
             return ExitCode.SUCCESS;
         }
-        JobConfig config = readJob(fs, runDir, sets);
-        try (MemberRunner runner = TrainJob.IN_PROCESS.equals(master)
+        JobConfig config = readJob(layout, sets);
+        if (master == null || !master.equals(TrainJob.IN_PROCESS)) {
+            SparkSettings.check(master, conf, config.trainSpec().threads(), "--master");
+        }
+        try (RunLock lock = RunLock.acquire(layout, "chorus evaluate", out);
+             MemberRunner runner = TrainJob.IN_PROCESS.equals(master)
                 ? new InProcessRunner(runDir.toString(), config.seed(), hadoop, out)
                 : new SparkRunner("chorus evaluate " + runDir.getName(), master, conf, config.trainSpec().threads(),
                 runDir.toString(), config.seed(), hadoop, out)) {
+            int stale = layout.removeStaleTemporaries();
+            if (stale > 0) {
+                out.printf(java.util.Locale.ROOT, "chorus: removed %d temporary file(s) that an earlier command left behind%n", stale);
+            }
             Map<String, Object> metrics = new EvaluateJob(hadoop, out).run(config, runDir, runner.tasks(), data);
             EvaluationSummary.print(metrics, out);
         }
         return ExitCode.SUCCESS;
     }
 
-    /** The run's own job.yaml, validated like any configuration. */
-    static JobConfig readJob(FileSystem fs, Path runDir, List<String> overrides) throws IOException, BadInputException {
-        Path jobFile = new Path(runDir, "job.yaml");
-        if (!fs.exists(jobFile)) {
-            throw new BadInputException(runDir + " is not a Chorus run directory: it has no job.yaml");
+    /** The run's own job.yaml, validated like any configuration; bad input if the path holds no readable run. */
+    static JobConfig readJob(RunLayout layout, List<String> overrides) throws IOException, BadInputException {
+        Path jobFile = layout.jobYaml();
+        RunLayout.State state = layout.state();
+        if (state != RunLayout.State.RUN || !layout.fs().exists(jobFile)) {
+            throw new BadInputException(layout.root() + " is not a Chorus run directory: " + (state == RunLayout.State.RUN
+                    ? "it has no job.yaml" : layout.describe(state)));
         }
         try {
-            return JobConfig.parse(new String(HadoopFiles.readAll(fs, jobFile), StandardCharsets.UTF_8),
+            return JobConfig.parse(new String(HadoopFiles.readAll(layout.fs(), jobFile), StandardCharsets.UTF_8),
                     jobFile.toString(), overrides);
         } catch (ConfigException e) {
             throw new BadInputException("invalid " + jobFile + ":\n  " + String.join("\n  ", e.problems()));
         }
-    }
-
-    private static String value(List<String> args, int i, String option) throws BadInputException {
-        return CliArgs.value(args, i, option, USAGE);
     }
 }

@@ -2,7 +2,6 @@ package io.chorus.driver;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -28,9 +27,15 @@ import io.chorus.worker.fs.HadoopFiles;
  * mutual_information and vote_margin.
  */
 final class PredictCommand {
-    static final String USAGE = "usage: chorus predict <run-dir> --input <idx-images-file | parquet> --output <parquet> "
-            + "[--ensemble average|vote|swa|heads|snapshot|selection|<name>] [--batch N] [--overwrite] "
-            + "[--master URL] [--conf spark.key=value ...]";
+    static final Options OPTIONS = new Options("predict", "Scores images with one ensemble of an evaluated run on Spark "
+            + "and writes Parquet: the input's columns, prediction, probability and the uncertainty columns.", 1, "run-dir")
+            .value("--input", "PATH", "an IDX images file (its labels file beside it) or Parquet with a features column")
+            .value("--output", "PATH", "where the Parquet output goes")
+            .value("--ensemble", "NAME", "average, vote, swa, heads, snapshot, selection or a model of the run (default average)")
+            .value("--batch", "N", "images per forward pass (default 256)")
+            .flag("--overwrite", "replaces an earlier output of chorus predict")
+            .value("--master", "URL", "the Spark master (default spark.master, else local[*])")
+            .repeated("--conf", "spark.key=value", "a Spark setting, as spark-submit takes it");
     private final Configuration hadoop;
     private final PrintStream out;
 
@@ -40,44 +45,17 @@ final class PredictCommand {
     }
 
     ExitCode run(List<String> args) throws IOException, BadInputException {
-        String runDirArg = null;
-        String input = null;
-        String output = null;
-        String ensemble = "average";
-        String master = null;
-        int batch = 256;
-        boolean overwrite = false;
-        Map<String, String> conf = new LinkedHashMap<>();
-        for (int i = 0; i < args.size(); i++) {
-            String a = args.get(i);
-            switch (a) {
-                case "--input" -> input = CliArgs.value(args, ++i, a, USAGE);
-                case "--output" -> output = CliArgs.value(args, ++i, a, USAGE);
-                case "--ensemble" -> ensemble = CliArgs.value(args, ++i, a, USAGE);
-                case "--master" -> master = CliArgs.value(args, ++i, a, USAGE);
-                case "--batch" -> {
-                    String v = CliArgs.value(args, ++i, a, USAGE);
-                    try {
-                        batch = Integer.parseInt(v);
-                    } catch (NumberFormatException e) {
-                        batch = 0;
-                    }
-                    if (batch < 1) {
-                        throw new BadInputException("--batch " + v + ": expected a positive integer");
-                    }
-                }
-                case "--overwrite" -> overwrite = true;
-                case "--conf" -> CliArgs.sparkConf(CliArgs.value(args, ++i, a, USAGE), conf, USAGE);
-                default -> {
-                    if (a.startsWith("-") || runDirArg != null) {
-                        throw new BadInputException("unexpected argument " + a + "\n" + USAGE);
-                    }
-                    runDirArg = a;
-                }
-            }
-        }
-        if (runDirArg == null || input == null || output == null) {
-            throw new BadInputException("predict needs a run directory, --input and --output\n" + USAGE);
+        Options.Parsed p = OPTIONS.parse(args);
+        String runDirArg = p.positional(0);
+        String input = p.get("--input");
+        String output = p.get("--output");
+        String ensemble = p.get("--ensemble", "average");
+        String master = p.get("--master");
+        int batch = p.positiveInt("--batch", 256);
+        boolean overwrite = p.has("--overwrite");
+        Map<String, String> conf = p.sparkConf();
+        if (input == null || output == null) {
+            throw new BadInputException("predict needs --input and --output\n" + OPTIONS.usage());
         }
         CliArgs.applySparkHadoop(hadoop, conf);
         Path runDir = HadoopFiles.qualify(HadoopFiles.path(runDirArg), hadoop);

@@ -5,18 +5,19 @@ import java.io.PrintStream;
 import java.util.List;
 
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 import io.chorus.driver.report.ReportJob;
-import io.chorus.worker.fs.HadoopFiles;
+import io.chorus.driver.run.RunLayout;
+import io.chorus.driver.run.RunLock;
 
 /**
  * {@code chorus report <run-dir>}: writes the run's offline report (report/index.html, report/metrics.csv)
  * from run.json, the members' manifests and eval/. Needs neither Spark nor the data.
  */
 final class ReportCommand {
-    static final String USAGE = "usage: chorus report <run-dir>";
+    static final Options OPTIONS = new Options("report", "Writes the run's offline report, report/index.html and "
+            + "report/metrics.csv, from run.json, the members' manifests and eval/ (no Spark, no data).", 1, "run-dir");
     private final Configuration hadoop;
     private final PrintStream out;
 
@@ -26,18 +27,14 @@ final class ReportCommand {
     }
 
     ExitCode run(List<String> args) throws IOException, BadInputException {
-        if (args.size() != 1 || args.get(0).startsWith("-")) {
-            throw new BadInputException((args.isEmpty() ? "missing the run directory" : "unexpected arguments " + args)
-                    + "\n" + USAGE);
-        }
-        Path runDir = HadoopFiles.qualify(HadoopFiles.path(args.get(0)), hadoop);
-        FileSystem fs = HadoopFiles.fileSystem(runDir, hadoop);
-        if (!fs.exists(new Path(runDir, "run.json"))) {
-            throw new BadInputException(runDir + " is not a Chorus run directory: it has no run.json");
+        RunLayout layout = RunLayout.of(OPTIONS.parse(args).positional(0), hadoop, "run directory");
+        if (layout.state() != RunLayout.State.RUN || !layout.fs().exists(layout.runJson())) {
+            throw new BadInputException(layout.root() + " is not a Chorus run directory: " + (layout.state() == RunLayout.State.RUN
+                    ? "it has no run.json" : layout.describe(layout.state())));
         }
         Path page;
-        try {
-            page = ReportJob.write(fs, runDir);
+        try (RunLock lock = RunLock.acquire(layout, "chorus report", out)) {
+            page = ReportJob.write(layout.fs(), layout.root());
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage(), e);
         }

@@ -12,9 +12,9 @@ import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 import io.chorus.driver.config.JobConfig;
+import io.chorus.driver.run.RunLayout;
 import io.chorus.worker.data.DataFiles;
 import io.chorus.worker.data.ImageData;
-import io.chorus.worker.fs.HadoopFiles;
 import io.chorus.worker.train.MemberManifest;
 import io.chorus.worker.train.Scores;
 import io.chorus.worker.train.SnapshotRecord;
@@ -26,7 +26,8 @@ import io.chorus.worker.train.SnapshotStore;
  * {@code corrupt} and never loaded.
  */
 final class SnapshotsCommand {
-    static final String USAGE = "usage: chorus snapshots <run-dir>";
+    static final Options OPTIONS = new Options("snapshots", "Lists every committed snapshot of every member, its checksum "
+            + "verified, scored on the test split, as CSV on standard output.", 1, "run-dir");
     private final Configuration hadoop;
     private final PrintStream out;
 
@@ -36,15 +37,17 @@ final class SnapshotsCommand {
     }
 
     ExitCode run(List<String> args) throws IOException, BadInputException {
-        if (args.size() != 1) {
-            throw new BadInputException(USAGE);
+        RunLayout layout = RunLayout.of(OPTIONS.parse(args).positional(0), hadoop, "run directory");
+        FileSystem fs = layout.fs();
+        JobConfig config = EvaluateCommand.readJob(layout, List.of());
+        ImageData test;
+        try {
+            test = DataFiles.loadTest(DataFiles.resolveDir(config.dataSpec().dir()), config.dataSpec().classes(), hadoop);
+        } catch (java.io.FileNotFoundException | io.chorus.worker.data.DataFormatException e) {
+            throw new BadInputException("data: " + e.getMessage() + " (the test split of the run's data.dir)", e);
         }
-        Path runDir = HadoopFiles.qualify(HadoopFiles.path(args.get(0)), hadoop);
-        FileSystem fs = HadoopFiles.fileSystem(runDir, hadoop);
-        JobConfig config = EvaluateCommand.readJob(fs, runDir, List.of());
-        ImageData test = DataFiles.loadTest(DataFiles.resolveDir(config.dataSpec().dir()), config.dataSpec().classes(), hadoop);
         out.println("member,status,snapshot,kind,epoch,iteration,lr,val_accuracy,test_accuracy,test_nll");
-        Path members = new Path(runDir, "members");
+        Path members = layout.members();
         FileStatus[] dirs = fs.exists(members) ? fs.listStatus(members) : new FileStatus[0];
         java.util.Arrays.sort(dirs, (a, b) -> a.getPath().getName().compareTo(b.getPath().getName()));
         for (FileStatus d : dirs) {

@@ -1,7 +1,5 @@
 package io.chorus.driver;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -13,60 +11,36 @@ import java.util.Map;
 public record TrainCommand(String jobFile, String runDir, List<String> overrides, boolean resume, boolean overwrite,
                            String master, Map<String, String> sparkConf) {
 
-    public static final String USAGE = "usage: chorus train <job.yaml> [--run-dir DIR] [--set key=value ...] "
-            + "[--resume | --overwrite] [--master URL | --master in-process] [--conf spark.key=value ...]";
+    static final Options OPTIONS = new Options("train", "Trains the ensemble a job file describes into a run directory, "
+            + "then evaluates it and writes its report.", 1, "job.yaml")
+            .value("--run-dir", "DIR", "the run directory, any Hadoop URI (default runs/<job file name>)")
+            .repeated("--set", "key=value", "overrides a key of the job file")
+            .flag("--resume", "continues the run in the run directory, with the same configuration")
+            .flag("--overwrite", "replaces the Chorus run in the run directory, once the new job passed every check")
+            .value("--master", "URL", "the Spark master (default spark.master, else local[*]), or in-process for no Spark")
+            .repeated("--conf", "spark.key=value", "a Spark setting, as spark-submit takes it")
+            .exclusive("--resume", "--overwrite");
 
     public static TrainCommand parse(List<String> args) throws BadInputException {
-        String job = null;
-        String runDir = null;
-        List<String> sets = new ArrayList<>();
-        boolean resume = false;
-        boolean overwrite = false;
-        String master = null;
-        Map<String, String> conf = new LinkedHashMap<>();
-        for (int i = 0; i < args.size(); i++) {
-            String a = args.get(i);
-            switch (a) {
-                case "--run-dir" -> runDir = value(args, ++i, a);
-                case "--set" -> sets.add(value(args, ++i, a));
-                case "--resume" -> resume = true;
-                case "--overwrite" -> overwrite = true;
-                case "--master" -> master = value(args, ++i, a);
-                case "--conf" -> CliArgs.sparkConf(value(args, ++i, a), conf, USAGE);
-                default -> {
-                    if (a.startsWith("--run-dir=")) {
-                        runDir = a.substring("--run-dir=".length());
-                    } else if (a.startsWith("--set=")) {
-                        sets.add(a.substring("--set=".length()));
-                    } else if (a.startsWith("-")) {
-                        throw new BadInputException("unknown option " + a + "\n" + USAGE);
-                    } else if (job == null) {
-                        job = a;
-                    } else {
-                        throw new BadInputException("unexpected argument " + a + " (the job file is " + job + ")\n" + USAGE);
-                    }
-                }
-            }
-        }
-        if (job == null) {
-            throw new BadInputException("missing the job configuration file\n" + USAGE);
-        }
-        if (resume && overwrite) {
-            throw new BadInputException("--resume and --overwrite exclude each other\n" + USAGE);
-        }
-        return new TrainCommand(job, runDir, List.copyOf(sets), resume, overwrite, master, Map.copyOf(conf));
-    }
-
-    private static String value(List<String> args, int i, String option) throws BadInputException {
-        return CliArgs.value(args, i, option, USAGE);
+        Options.Parsed p = OPTIONS.parse(args);
+        return new TrainCommand(p.positional(0), p.get("--run-dir"), p.all("--set"), p.has("--resume"), p.has("--overwrite"),
+                p.get("--master"), p.sparkConf());
     }
 
     /** Default run directory: runs/&lt;job file name without extension&gt;, stable so --resume finds it. */
     public String runDirOrDefault() {
-        if (runDir != null) {
-            return runDir;
-        }
-        String name = new java.io.File(jobFile).getName().replaceFirst("\\.ya?ml$", "");
-        return "runs/" + name;
+        return runDir != null ? runDir : "runs/" + jobName();
+    }
+
+    /** The job file's name without extension. */
+    public String jobName() {
+        return new java.io.File(jobFile).getName().replaceFirst("\\.ya?ml$", "");
+    }
+
+    /** What TrainJob is asked to do. */
+    public TrainRequest request() {
+        TrainRequest.Policy policy = resume ? TrainRequest.Policy.RESUME
+                : overwrite ? TrainRequest.Policy.OVERWRITE : TrainRequest.Policy.NEW;
+        return new TrainRequest(jobName(), runDirOrDefault(), policy, master, sparkConf, List.of(jobFile), null);
     }
 }

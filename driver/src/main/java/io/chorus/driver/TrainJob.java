@@ -15,13 +15,13 @@ import java.util.Map;
 import java.util.Optional;
 
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.chorus.driver.config.ConfigException;
 import io.chorus.driver.config.JobConfig;
 import io.chorus.driver.config.Keys;
 import io.chorus.driver.eval.EvaluateJob;
@@ -29,11 +29,13 @@ import io.chorus.driver.report.ReportJob;
 import io.chorus.driver.run.InProcessRunner;
 import io.chorus.driver.run.MemberRunner;
 import io.chorus.driver.run.RunManifest;
+import io.chorus.driver.run.RunLayout;
+import io.chorus.driver.run.RunLock;
 import io.chorus.driver.run.RunMember;
 import io.chorus.driver.run.RunStatus;
 import io.chorus.driver.spark.MemberOutcome;
-import io.chorus.driver.spark.MemberTask;
 import io.chorus.driver.spark.SparkRunner;
+import io.chorus.driver.spark.SparkSettings;
 import io.chorus.driver.spark.TrainingData;
 import io.chorus.worker.data.DataFiles;
 import io.chorus.worker.data.DataFormatException;
@@ -48,14 +50,16 @@ import io.chorus.worker.zoo.ModelSpec;
 import io.chorus.worker.zoo.ModelZoo;
 
 /**
- * {@code chorus train}: everything around the members. In order: check the data and the run directory
- * (bad input stops here, before Spark starts and before anything is written), write {@code job.yaml} and
- * {@code run.json}, train every member not already finished, most expensive first, and keep run.json up
- * to date as each one ends. The exit code and run.json's {@code status} always agree.
+ * {@code chorus train} and the Spark ML fit: everything around the members. In order: check the Spark
+ * settings, the run directory against the request's policy (a resume: the run's files readable and its
+ * configuration unchanged), the data (bad input stops here, before Spark starts and before anything is
+ * written); take the run directory's lock; only then delete the run an overwrite replaces, write
+ * {@code job.yaml} and {@code run.json}, train every member not already finished, most expensive first, and
+ * keep run.json up to date as each one ends. The exit code and run.json's {@code status} always agree.
  */
 public final class TrainJob {
     private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
-    public static final String IN_PROCESS = "in-process";
+    public static final String IN_PROCESS = SparkSettings.IN_PROCESS;
 
     private final Configuration hadoop;
     private final PrintStream out;
@@ -72,39 +76,174 @@ public final class TrainJob {
         this.running = running;
     }
 
-    public ExitCode run(JobConfig config, TrainCommand cmd) throws BadInputException, IOException {
+    /** Runs the job {@code request} describes; see the class comment for the order of things. */
+    public ExitCode run(JobConfig config, TrainRequest request) throws BadInputException, IOException {
         Instant started = Instant.now();
-        checkGpus(config.get(Keys.TRAIN_GPUS), cmd);
-        Path runDir;
-        FileSystem fs;
-        try {
-            runDir = HadoopFiles.qualify(HadoopFiles.path(cmd.runDirOrDefault()), hadoop);
-            fs = HadoopFiles.fileSystem(runDir, hadoop);
-        } catch (IOException | IllegalArgumentException e) {
-            throw new BadInputException("--run-dir " + cmd.runDirOrDefault() + ": " + e.getMessage(), e);
+        checkGpus(config.get(Keys.TRAIN_GPUS), request.master());
+        if (running == null) {
+            SparkSettings.check(request.master(), request.sparkConf(), config.trainSpec().threads(), "--master");
         }
+        RunLayout layout = RunLayout.of(request.runDir(), hadoop, "--run-dir");
+        Path runDir = layout.root();
+        FileSystem fs = layout.fs();
+        RunLayout.State state = checkRunDir(layout, request.policy());
+        Resumed resumed = state == RunLayout.State.RUN && request.policy() == TrainRequest.Policy.RESUME
+                ? readResumed(layout, config) : null;
 
-        TrainingData data;
-        List<TrainingData.DataFile> testFiles;
-        PreparedData prepared;
+        Inputs in = readInputs(config, layout, request);
+        List<Path> inputs = new ArrayList<>();
+        if (request.data() == null) {
+            inputs.add(HadoopFiles.qualify(HadoopFiles.path(DataFiles.resolveDir(config.dataSpec().dir())), hadoop));
+        }
+        if (request.policy() == TrainRequest.Policy.OVERWRITE) {
+            for (String i : request.inputs()) {
+                inputs.add(HadoopFiles.qualify(HadoopFiles.path(i), hadoop));
+            }
+        }
+        layout.checkNotAnInput(inputs, "--run-dir");
+
+        try (RunLock lock = RunLock.acquire(layout, "chorus train " + request.job() + " (" + request.policy().name()
+                .toLowerCase(Locale.ROOT) + ")", out)) {
+            // Another command may have written here between the first look and the lock.
+            RunLayout.State now = layout.state();
+            if (now != state && !(state == RunLayout.State.ABSENT && now == RunLayout.State.EMPTY)) {
+                throw new BadInputException(runDir + " changed while this job started (" + layout.describe(state) + ", now "
+                        + layout.describe(now) + "); run it again");
+            }
+            if (state == RunLayout.State.RUN && request.policy() == TrainRequest.Policy.OVERWRITE) {
+                out.println("chorus: --overwrite: deleting the run in " + runDir);
+                layout.deleteRun(inputs);
+            } else if (state == RunLayout.State.RUN) {
+                int stale = layout.removeStaleTemporaries();
+                if (stale > 0) {
+                    out.printf(Locale.ROOT, "chorus: removed %d temporary file(s) that an earlier command left behind%n", stale);
+                }
+            }
+            if (request.data() != null) {
+                fs.mkdirs(layout.data());
+                for (Map.Entry<String, byte[]> f : request.data().entrySet()) {
+                    HadoopFiles.writeAtomically(fs, new Path(layout.data(), f.getKey()), f.getValue());
+                }
+            }
+            return train(config, request, layout, in, resumed, started);
+        }
+    }
+
+    /** The training data (parsed and split), and the fingerprints run.json records. */
+    private record Inputs(TrainingData data, List<TrainingData.DataFile> testFiles, PreparedData prepared) {
+    }
+
+    /** Reads and checks the data: from data.dir, or from the request's own files. */
+    private Inputs readInputs(JobConfig config, RunLayout layout, TrainRequest request) throws BadInputException, IOException {
         try {
-            data = TrainingData.read(config.dataSpec().dir(), hadoop);
-            testFiles = TrainingData.fingerprint(DataFiles.testFiles(config.dataSpec().dir(), hadoop), hadoop);
+            TrainingData data;
+            List<TrainingData.DataFile> testFiles;
+            if (request.data() != null) {
+                data = TrainingData.of(layout.data(), request.data());
+                testFiles = TrainingData.fingerprint(layout.data(), request.data(), List.of(DataFiles.TEST_IMAGES, DataFiles.TEST_LABELS));
+            } else {
+                data = TrainingData.read(config.dataSpec().dir(), hadoop);
+                testFiles = TrainingData.fingerprint(DataFiles.testFiles(config.dataSpec().dir(), hadoop), hadoop);
+            }
             // Through the per-JVM cache: in local mode the executors are this JVM and reuse it.
-            prepared = data.prepared(config.dataSpec(), config.seed());
+            PreparedData prepared = data.prepared(config.dataSpec(), config.seed());
+            return new Inputs(data, testFiles, prepared);
         } catch (DataFormatException | FileNotFoundException | IllegalArgumentException e) {
             throw new BadInputException("data: " + e.getMessage(), e);
         }
-        prepareRunDir(fs, runDir, cmd);
+    }
 
+    /** What the run directory holds, checked against the policy; bad input if the policy cannot apply. */
+    private RunLayout.State checkRunDir(RunLayout layout, TrainRequest.Policy policy) throws BadInputException, IOException {
+        RunLayout.State state = layout.state();
+        Path runDir = layout.root();
+        switch (state) {
+            case ABSENT -> layout.checkCreatable("--run-dir");
+            case FILE, FOREIGN -> throw new BadInputException("--run-dir " + runDir + " is not a Chorus run directory: "
+                    + layout.describe(state) + "; choose another --run-dir");
+            case RUN -> {
+                if (policy == TrainRequest.Policy.NEW) {
+                    throw new BadInputException("run directory " + runDir + " already holds a run; pass --resume to "
+                            + "continue it, --overwrite to replace it, or --run-dir to choose another");
+                }
+            }
+            case EMPTY -> { }
+        }
+        if (policy == TrainRequest.Policy.RESUME && state != RunLayout.State.RUN) {
+            out.println("chorus: --resume: " + runDir + " holds no run yet; starting one");
+        }
+        return state;
+    }
+
+    /** The run being resumed: its manifest and its members' manifests, all readable, its configuration unchanged. */
+    private record Resumed(RunManifest run, Map<Integer, MemberManifest> members) {
+    }
+
+    private Resumed readResumed(RunLayout layout, JobConfig config) throws BadInputException, IOException {
+        FileSystem fs = layout.fs();
+        JobConfig before;
+        if (!fs.exists(layout.jobYaml())) {
+            throw new BadInputException("--resume: " + layout.jobYaml() + " is missing; the run's configuration is unknown "
+                    + "(restore the file, or start over with --overwrite)");
+        }
+        try {
+            before = JobConfig.parse(new String(HadoopFiles.readAll(fs, layout.jobYaml()), StandardCharsets.UTF_8),
+                    layout.jobYaml().toString(), List.of());
+        } catch (ConfigException e) {
+            throw new BadInputException("--resume: " + layout.jobYaml() + " is not a valid job configuration ("
+                    + String.join("; ", e.problems()) + "); restore it, or start over with --overwrite");
+        }
+        List<String> conflicts = before.resumeConflicts(config);
+        if (!conflicts.isEmpty()) {
+            throw new BadInputException("--resume: the configuration differs from the run's " + layout.jobYaml()
+                    + " in what trains the members:\n  " + String.join("\n  ", conflicts) + "\nonly keys under "
+                    + String.join(", ", Keys.MAY_CHANGE_ON_RESUME) + " may change on a resume; use a new --run-dir or "
+                    + "--overwrite to train with the new values");
+        }
+        if (!fs.exists(layout.runJson())) {
+            throw new BadInputException("--resume: " + layout.runJson() + " is missing; restore it, or start over with "
+                    + "--overwrite");
+        }
+        RunManifest run;
+        try {
+            run = Json.read(HadoopFiles.readAll(fs, layout.runJson()), RunManifest.class, layout.runJson().toString());
+        } catch (IOException e) {
+            throw new BadInputException("--resume: " + layout.runJson() + " is not a readable run manifest; restore it, "
+                    + "or start over with --overwrite", e);
+        }
+        Map<Integer, MemberManifest> members = new HashMap<>();
+        for (MemberSpec spec : config.memberSpecs()) {
+            SnapshotStore store = new SnapshotStore(fs, layout.member(spec.id()));
+            Optional<MemberManifest> m;
+            try {
+                m = store.readManifest();
+            } catch (IOException e) {
+                throw new BadInputException("--resume: " + store.manifestPath() + " is not a readable member manifest; "
+                        + "restore it, or start over with --overwrite", e);
+            }
+            RunMember listed = run.members.stream().filter(r -> r.id() == spec.id()).findFirst().orElse(null);
+            if (m.isEmpty() && listed != null && (listed.status().terminal() || !listed.snapshots().isEmpty())) {
+                throw new BadInputException("--resume: " + store.manifestPath() + " is missing, but run.json lists member "
+                        + spec.id() + " as " + listed.status().configName() + " with " + listed.snapshots().size()
+                        + " snapshot(s); restore it, or start over with --overwrite");
+            }
+            m.ifPresent(mm -> members.put(spec.id(), mm));
+        }
+        return new Resumed(run, members);
+    }
+
+    private ExitCode train(JobConfig config, TrainRequest request, RunLayout layout, Inputs in, Resumed resumed,
+                           Instant started) throws IOException {
+        Path runDir = layout.root();
+        FileSystem fs = layout.fs();
+        PreparedData prepared = in.prepared();
         List<MemberSpec> specs = config.memberSpecs();
-        Map<Integer, MemberManifest> existing = new HashMap<>();
+        Map<Integer, MemberManifest> existing = resumed == null ? Map.of() : resumed.members();
         List<MemberSpec> toTrain = new ArrayList<>();
         for (MemberSpec spec : specs) {
-            Optional<MemberManifest> m = new SnapshotStore(fs, MemberTask.memberDir(runDir, spec.id())).readManifest();
-            m.ifPresent(mm -> existing.put(spec.id(), mm));
-            if (m.isPresent() && m.get().getStatus().terminal()) {
-                out.printf(Locale.ROOT, "chorus: member %d is already %s; not retrained%n", spec.id(), m.get().getStatus().configName());
+            MemberManifest m = existing.get(spec.id());
+            if (m != null && m.getStatus().terminal()) {
+                out.printf(Locale.ROOT, "chorus: member %d is already %s; not retrained%n", spec.id(), m.getStatus().configName());
             } else {
                 toTrain.add(spec);
             }
@@ -112,15 +251,15 @@ public final class TrainJob {
         Map<ModelSpec, Long> params = new HashMap<>();
         toTrain = byCostDescending(toTrain, prepared, params);
 
-        HadoopFiles.writeAtomically(fs, new Path(runDir, "job.yaml"), config.toYaml().getBytes(StandardCharsets.UTF_8));
+        HadoopFiles.writeAtomically(fs, layout.jobYaml(), config.toYaml().getBytes(StandardCharsets.UTF_8));
         RunManifest run = new RunManifest();
-        run.job = jobName(cmd);
+        run.job = request.job();
         run.started = started.toString();
         run.seed = config.seed();
         run.configuration = config.toTree();
-        run.data = RunManifest.dataSection(config.dataSpec().dir(), data.files(), testFiles);
+        run.data = RunManifest.dataSection(config.dataSpec().dir(), in.data().files(), in.testFiles());
         for (MemberSpec spec : specs) {
-            String dir = relative(spec.id());
+            String dir = RunLayout.memberRelative(spec.id());
             MemberManifest m = existing.get(spec.id());
             run.members.add(m != null ? RunMember.of(m, dir) : RunMember.pending(spec.id(), spec.seed(), dir));
         }
@@ -129,11 +268,11 @@ public final class TrainJob {
         out.printf(Locale.ROOT, "chorus: %d member(s) of %s (%,d parameters each) on %s images: %d train, %d validation -> %s%n",
                 config.members(), config.modelSpec().arch().configName(), parameters, prepared.shape(),
                 prepared.train().size(), prepared.validation().size(), runDir);
-        try (MemberRunner runner = runner(config, cmd, runDir)) {
+        try (MemberRunner runner = runner(config, request, runDir)) {
             run.versions = Versions.of(runner.sparkVersion());
             run.spark = runner.describe();
             writeRun(fs, runDir, run);
-            runner.run(toTrain, data, outcome -> {
+            runner.run(toTrain, in.data(), outcome -> {
                 try {
                     record(fs, runDir, run, outcome);
                 } catch (IOException e) {
@@ -204,7 +343,7 @@ public final class TrainJob {
 
     /** Folds one member's outcome into run.json, from the member's own manifest. */
     private synchronized void record(FileSystem fs, Path runDir, RunManifest run, MemberOutcome outcome) throws IOException {
-        SnapshotStore store = new SnapshotStore(fs, MemberTask.memberDir(runDir, outcome.member()));
+        SnapshotStore store = new SnapshotStore(fs, RunLayout.memberDir(runDir, outcome.member()));
         Optional<MemberManifest> m = store.readManifest();
         RunMember member;
         if (m.isPresent()) {
@@ -212,10 +351,10 @@ public final class TrainJob {
                 m.get().finish(MemberStatus.FAILED, outcome.reason());
                 store.writeManifest(m.get());
             }
-            member = RunMember.of(m.get(), relative(outcome.member()));
+            member = RunMember.of(m.get(), RunLayout.memberRelative(outcome.member()));
         } else {
             long seed = run.members.get(outcome.member()).seed();
-            member = RunMember.failedBeforeStart(outcome.member(), seed, relative(outcome.member()), outcome.reason());
+            member = RunMember.failedBeforeStart(outcome.member(), seed, RunLayout.memberRelative(outcome.member()), outcome.reason());
         }
         run.members.set(outcome.member(), member);
         writeRun(fs, runDir, run);
@@ -228,26 +367,26 @@ public final class TrainJob {
     }
 
     /** GPUs need a master that schedules them; checked before anything is read or written. */
-    static void checkGpus(int gpus, TrainCommand cmd) throws BadInputException {
+    static void checkGpus(int gpus, String requested) throws BadInputException {
         if (gpus == 0) {
             return;
         }
-        String master = cmd.master() != null ? cmd.master() : System.getProperty("spark.master", "local[*]");
+        String master = SparkSettings.effectiveMaster(requested);
         if (IN_PROCESS.equals(master) || master.startsWith("local")) {
             throw new BadInputException("train.gpus_per_member: " + gpus + " needs a cluster master (standalone, "
                     + "YARN, Kubernetes) to assign GPUs to tasks; " + master + " cannot");
         }
     }
 
-    private MemberRunner runner(JobConfig config, TrainCommand cmd, Path runDir) {
-        if (IN_PROCESS.equals(cmd.master())) {
+    private MemberRunner runner(JobConfig config, TrainRequest request, Path runDir) {
+        if (IN_PROCESS.equals(request.master())) {
             return new InProcessRunner(runDir.toString(), config.seed(), hadoop, out);
         }
         if (running != null) {
             return new SparkRunner(running, config.trainSpec().threads(), config.get(Keys.TRAIN_GPUS), runDir.toString(),
                     config.seed(), hadoop, out);
         }
-        return new SparkRunner("chorus " + jobName(cmd), cmd.master(), cmd.sparkConf(), config.trainSpec().threads(),
+        return new SparkRunner("chorus " + request.job(), request.master(), request.sparkConf(), config.trainSpec().threads(),
                 config.get(Keys.TRAIN_GPUS), runDir.toString(), config.seed(), hadoop, out);
     }
 
@@ -265,32 +404,6 @@ public final class TrainJob {
 
     static long parameters(ModelSpec model, PreparedData data) {
         return ModelZoo.build(model, data.shape(), data.classes(), 0, new Sgd(0.1), 0).numParams();
-    }
-
-    private void prepareRunDir(FileSystem fs, Path runDir, TrainCommand cmd) throws IOException, BadInputException {
-        if (fs.exists(runDir)) {
-            FileStatus[] entries = fs.listStatus(runDir);
-            if (entries.length > 0) {
-                if (cmd.overwrite()) {
-                    out.println("chorus: --overwrite: deleting " + runDir);
-                    fs.delete(runDir, true);
-                } else if (!cmd.resume()) {
-                    throw new BadInputException("run directory " + runDir + " already holds a run; pass --resume to "
-                            + "continue it, --overwrite to replace it, or --run-dir to choose another");
-                }
-            }
-        } else if (cmd.resume()) {
-            LOG.info("--resume: {} does not exist yet; starting a new run", runDir);
-        }
-        fs.mkdirs(runDir);
-    }
-
-    private static String relative(int member) {
-        return String.format(Locale.ROOT, "members/member-%03d", member);
-    }
-
-    private static String jobName(TrainCommand cmd) {
-        return new java.io.File(cmd.jobFile()).getName().replaceFirst("\\.ya?ml$", "");
     }
 
     private void summarize(RunManifest run) {

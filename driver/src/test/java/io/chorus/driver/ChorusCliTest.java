@@ -72,6 +72,7 @@ class ChorusCliTest {
         File precious = new File(runDir, "members/member-000/member.json");
         precious.getParentFile().mkdirs();
         Files.writeString(precious.toPath(), "{\"member\": 0}");
+        Files.writeString(new File(runDir, "run.json").toPath(), "{\"format\": 1}");
         List<String> args = new ArrayList<>(List.of("train", job("data:\n  dir: /usr/share/datasets/fashion-mnist\n  limit: 300\n  validation: 100\n"),
                 "--run-dir", runDir.getAbsolutePath()));
         CliRun r = run(args.toArray(String[]::new));

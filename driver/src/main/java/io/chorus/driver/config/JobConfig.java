@@ -225,6 +225,27 @@ public final class JobConfig {
         return specs;
     }
 
+    /**
+     * Every key whose value differs between this configuration and {@code other}, except those
+     * {@link Keys#mayChangeOnResume}: one line each, "key: this value -> other value", in key order.
+     */
+    public List<String> resumeConflicts(JobConfig other) {
+        List<String> out = new ArrayList<>();
+        for (ConfigKey<?> k : Keys.all()) {
+            Object a = values.get(k);
+            Object b = other.values.get(k);
+            if (!java.util.Objects.equals(a, b) && !Keys.mayChangeOnResume(k.name())) {
+                out.add(k.name() + ": " + printed(k, a) + " -> " + printed(k, b));
+            }
+        }
+        return out;
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static Object printed(ConfigKey k, Object v) {
+        return v == null ? "(unset)" : k.print(v);
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof JobConfig other && values.equals(other.values);

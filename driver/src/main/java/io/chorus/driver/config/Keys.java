@@ -86,6 +86,20 @@ public final class Keys {
     public static final ConfigKey<Boolean> HEADS_BOOTSTRAP = key("heads.bootstrap", "train each head on its own bootstrap sample", false, bool());
     public static final ConfigKey<Integer> MC_DROPOUT_PASSES = key("mc_dropout.passes", "MC dropout: stochastic passes of the best member with dropout on (0 = off; needs model.dropout > 0)", 0, intIn(0, 10000));
 
+    /**
+     * Key prefixes that say how a trained run is evaluated and reported, never how its members were trained:
+     * {@code chorus evaluate --set} may change them, and so may a resume.
+     */
+    public static final List<String> EVALUATION_PREFIXES = List.of("evaluate.", "report.", "ensemble.", "heads.", "mc_dropout.");
+    /** What a resume may change: the evaluation's keys, and how many finished members make the run count. */
+    public static final List<String> MAY_CHANGE_ON_RESUME = List.of("evaluate.", "report.", "ensemble.", "heads.",
+            "mc_dropout.", "min_members");
+
+    /** Whether a resume may give {@code key} another value than the run was started with. */
+    public static boolean mayChangeOnResume(String key) {
+        return MAY_CHANGE_ON_RESUME.stream().anyMatch(p -> p.endsWith(".") ? key.startsWith(p) : key.equals(p));
+    }
+
     private Keys() {
     }
 

@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
 
 import io.chorus.driver.BadInputException;
 import io.chorus.driver.ExitCode;
-import io.chorus.driver.TrainCommand;
+import io.chorus.driver.TrainRequest;
+import io.chorus.driver.run.RunLayout;
 import io.chorus.driver.TrainJob;
 import io.chorus.driver.config.ConfigException;
 import io.chorus.driver.config.JobConfig;
@@ -100,41 +101,33 @@ public final class ChorusEnsembleClassifier extends Estimator<ChorusEnsembleMode
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
         Configuration hadoop = jsc.hadoopConfiguration();
         ImageShape shape = new ImageShape((Integer) $(height()), (Integer) $(width()), (Integer) $(channels()));
-        Path runDir;
-        FileSystem fs;
+        RunLayout layout;
         try {
-            runDir = HadoopFiles.qualify(HadoopFiles.path(getRunDir()), hadoop);
-            fs = HadoopFiles.fileSystem(runDir, hadoop);
-        } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("runDir: " + getRunDir() + ": " + e.getMessage(), e);
+            layout = RunLayout.of(getRunDir(), hadoop, "runDir");
+        } catch (BadInputException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
-        Path data = new Path(runDir, "data");
-        // Every setting is checked before the dataset is read or anything is written (classes as a placeholder).
+        Path runDir = layout.root();
+        Path data = layout.data();
+        // Every setting is checked before the dataset is read (classes as a placeholder); TrainJob checks the
+        // run directory and writes nothing before everything has passed.
         JobConfig config = config(data, 2);
         SparkRunner.checkRunning(jsc, config.trainSpec().threads(), config.get(Keys.TRAIN_GPUS));
-        boolean replace = checkRunDir(fs, runDir);
 
         Examples examples = collect(dataset, shape);
         int classes = Arrays.stream(examples.labels).max().orElse(0) + 1;
         config = config(data, Math.max(2, classes));
-        try {
-            if (replace) {
-                LOG.info("overwrite: deleting the run in {}", runDir);
-                fs.delete(runDir, true);
-            }
-            writeData(fs, data, examples, shape);
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing the data to " + data + ": " + e.getMessage(), e);
-        }
+        Map<String, byte[]> files = dataFiles(examples, shape);
 
         ExitCode code;
         try (PrintStream log = logStream()) {
-            // The run directory holds only the data just written: resume is how TrainJob accepts it.
-            TrainCommand cmd = new TrainCommand("chorus-ensemble-classifier.yaml", runDir.toString(), List.of(), true, false,
-                    jsc.master(), Map.of());
-            code = new TrainJob(hadoop, log, jsc).run(config, cmd);
+            TrainRequest request = new TrainRequest("chorus-ensemble-classifier", runDir.toString(),
+                    (Boolean) $(overwrite()) ? TrainRequest.Policy.OVERWRITE : TrainRequest.Policy.NEW, jsc.master(),
+                    Map.of(), List.of(), files);
+            code = new TrainJob(hadoop, log, jsc).run(config, request);
         } catch (BadInputException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
+            throw new IllegalArgumentException(e.getMessage().replace("--run-dir", "runDir")
+                    .replace("--overwrite", "overwrite").replace("--resume", "a new runDir"), e);
         } catch (IOException e) {
             throw new UncheckedIOException("fit: " + e.getMessage(), e);
         }
@@ -181,26 +174,6 @@ public final class ChorusEnsembleClassifier extends Estimator<ChorusEnsembleMode
         }
     }
 
-    /** Whether an existing run is to be replaced; refuses one unless overwrite is set. */
-    private boolean checkRunDir(FileSystem fs, Path runDir) {
-        try {
-            if (!fs.exists(runDir)) {
-                return false;
-            }
-            FileStatus[] entries = fs.listStatus(runDir);
-            if (entries.length == 0) {
-                return false;
-            }
-            if (!(Boolean) $(overwrite())) {
-                throw new IllegalArgumentException("runDir: " + runDir + " already holds a run; set overwrite to replace "
-                        + "it, or choose another runDir");
-            }
-            return true;
-        } catch (IOException e) {
-            throw new UncheckedIOException("runDir: " + runDir + ": " + e.getMessage(), e);
-        }
-    }
-
     /** The images (IDX layout) and labels of every row, in the dataset's order. */
     private Examples collect(Dataset<?> dataset, ImageShape shape) {
         String features = getFeaturesCol();
@@ -220,8 +193,8 @@ public final class ChorusEnsembleClassifier extends Estimator<ChorusEnsembleMode
         return new Examples(pixels, labels);
     }
 
-    /** data/ in the IDX layout: the held-out test split, then the training examples, each in dataset order. */
-    private void writeData(FileSystem fs, Path data, Examples all, ImageShape shape) throws IOException {
+    /** The run's data/ in the IDX layout: the held-out test split and the training examples, each in dataset order. */
+    private Map<String, byte[]> dataFiles(Examples all, ImageShape shape) {
         int n = all.labels.length;
         int test = (int) Math.max(1, Math.round(n * (Double) $(testFraction())));
         if (n - test < 1) {
@@ -243,15 +216,13 @@ public final class ChorusEnsembleClassifier extends Estimator<ChorusEnsembleMode
         int[] trainRows = Arrays.copyOfRange(order, test, n);
         Arrays.sort(testRows);
         Arrays.sort(trainRows);
-        write(fs, data, DataFiles.TEST_IMAGES, DataFiles.TEST_LABELS, all.select(testRows, shape), shape);
-        write(fs, data, DataFiles.TRAIN_IMAGES, DataFiles.TRAIN_LABELS, all.select(trainRows, shape), shape);
-        LOG.info("fit: {} rows -> {} training and {} test examples of {} in {}", n, trainRows.length, test, shape, data);
-    }
-
-    private static void write(FileSystem fs, Path dir, String images, String labels, Examples e, ImageShape shape)
-            throws IOException {
-        HadoopFiles.writeAtomically(fs, new Path(dir, images), IdxWriter.images(shape, e.pixels, e.labels.length));
-        HadoopFiles.writeAtomically(fs, new Path(dir, labels), IdxWriter.labels(e.labels));
+        Examples testSet = all.select(testRows, shape);
+        Examples trainSet = all.select(trainRows, shape);
+        LOG.info("fit: {} rows -> {} training and {} test examples of {}", n, trainRows.length, test, shape);
+        return Map.of(DataFiles.TEST_IMAGES, IdxWriter.images(shape, testSet.pixels, test),
+                DataFiles.TEST_LABELS, IdxWriter.labels(testSet.labels),
+                DataFiles.TRAIN_IMAGES, IdxWriter.images(shape, trainSet.pixels, trainRows.length),
+                DataFiles.TRAIN_LABELS, IdxWriter.labels(trainSet.labels));
     }
 
     /** Chorus's progress lines, sent to this class's log rather than to standard output. */

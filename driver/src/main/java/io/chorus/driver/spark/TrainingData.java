@@ -50,6 +50,32 @@ public record TrainingData(List<DataFile> files, byte[] imageBytes, byte[] label
         return new TrainingData(List.copyOf(files), bytes[0], bytes[1]);
     }
 
+    /** The training files among {@code files} (by their DataFiles names), as if read from {@code dir}. */
+    public static TrainingData of(Path dir, Map<String, byte[]> files) throws java.io.FileNotFoundException {
+        List<byte[]> bytes = new ArrayList<>();
+        for (String name : List.of(DataFiles.TRAIN_IMAGES, DataFiles.TRAIN_LABELS)) {
+            byte[] b = files.get(name);
+            if (b == null) {
+                throw new java.io.FileNotFoundException(new Path(dir, name) + " is not among the data given");
+            }
+            bytes.add(b);
+        }
+        return new TrainingData(fingerprint(dir, files, List.of(DataFiles.TRAIN_IMAGES, DataFiles.TRAIN_LABELS)),
+                bytes.get(0), bytes.get(1));
+    }
+
+    /** Fingerprints of {@code names} among {@code files}, as if they were in {@code dir}. */
+    public static List<DataFile> fingerprint(Path dir, Map<String, byte[]> files, List<String> names) {
+        List<DataFile> out = new ArrayList<>();
+        for (String name : names) {
+            byte[] b = files.get(name);
+            if (b != null) {
+                out.add(new DataFile(new Path(dir, name).toString(), HadoopFiles.sha256(b), b.length));
+            }
+        }
+        return List.copyOf(out);
+    }
+
     /** Fingerprints of files, read through the Hadoop API (the test files, say), as {@link DataFile}s. */
     public static List<DataFile> fingerprint(List<String> uris, Configuration conf) throws IOException {
         List<DataFile> out = new ArrayList<>();

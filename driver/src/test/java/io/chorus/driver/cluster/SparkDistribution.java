@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * What a Spark 3.5 distribution puts on every classpath, resolved by Maven instead of downloaded: a small
  * POM inheriting Chorus's parent (so Spark's own library versions win, as in the distribution) that
- * depends on spark-core, spark-mllib and Hadoop's shaded client. Its jars are linked into
+ * depends on spark-core, spark-mllib and Hadoop's shaded client. The parent is found by a relative path (Maven
+ * resolves relativePath against the POM's folder, an absolute one included), so nothing has to be installed. Its jars are linked into
  * {@code <home>/jars}, which then serves as SPARK_HOME.
  */
 final class SparkDistribution {
@@ -44,7 +45,7 @@ final class SparkDistribution {
                     <dependency><groupId>org.apache.hadoop</groupId><artifactId>hadoop-client-runtime</artifactId></dependency>
                   </dependencies>
                 </project>
-                """.formatted(projectRoot.resolve("pom.xml").toAbsolutePath()));
+                """.formatted(home.toAbsolutePath().relativize(projectRoot.resolve("pom.xml").toAbsolutePath())));
         Path classpath = home.resolve("classpath.txt");
         List<String> cmd = new ArrayList<>(List.of("mvn", "-B", "-q", "-f", pom.toString()));
         if (Boolean.getBoolean("chorus.maven.offline")) {

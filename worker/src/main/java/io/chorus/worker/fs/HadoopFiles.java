@@ -104,6 +104,33 @@ public final class HadoopFiles {
         fc.rename(source, target, Options.Rename.OVERWRITE);
     }
 
+    /**
+     * Creates {@code target} holding {@code bytes} only if no file is there: false if one is. Atomic on the
+     * local file system ({@code O_EXCL}) and on HDFS (the NameNode); on object stores a check, then a write.
+     */
+    public static boolean createNew(FileSystem fs, Path target, byte[] bytes) throws IOException {
+        if (fs instanceof RawLocalFileSystem raw) {
+            try {
+                Files.write(raw.pathToFile(target).toPath(), bytes, java.nio.file.StandardOpenOption.CREATE_NEW,
+                        java.nio.file.StandardOpenOption.WRITE);
+                return true;
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                return false;
+            }
+        }
+        try (OutputStream out = fs.create(target, false)) {
+            out.write(bytes);
+            return true;
+        } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+            return false;
+        } catch (IOException e) {
+            if (fs.exists(target)) {
+                return false; // some file systems report an existing file by another exception
+            }
+            throw e;
+        }
+    }
+
     /** Renames {@code source} to a {@code target} that must not exist yet; fails loudly otherwise. */
     public static void renameNew(FileSystem fs, Path source, Path target) throws IOException {
         if (fs.exists(target)) {

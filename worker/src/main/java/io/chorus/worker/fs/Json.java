@@ -34,7 +34,9 @@ public final class Json {
         try {
             return MAPPER.readValue(bytes, type);
         } catch (IOException e) {
-            throw new IOException("malformed " + type.getSimpleName() + " in " + source + ": " + e.getMessage(), e);
+            String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage()
+                    + (j.getLocation() != null ? " at line " + j.getLocation().getLineNr() : "") : e.getMessage();
+            throw new MalformedFileException(source + " is not a readable " + type.getSimpleName() + ": " + why, e);
         }
     }
 }
