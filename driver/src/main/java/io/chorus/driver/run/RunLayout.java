@@ -209,12 +209,23 @@ public final class RunLayout {
                 throw new BadInputException(option + " " + root + ": " + p + " is a regular file, expected a directory"
                         + (p.equals(root) ? " (a run directory)" : " to create the run directory in"));
             }
-            try {
-                fs.access(p, FsAction.WRITE);
-            } catch (AccessControlException e) {
-                throw new BadInputException(option + " " + root + ": " + p + " is not writable", e);
+            if (!writable(p)) {
+                throw new BadInputException(option + " " + root + ": " + p + " is not writable");
             }
             return;
+        }
+    }
+
+    private boolean writable(Path dir) throws IOException {
+        if (fs instanceof org.apache.hadoop.fs.RawLocalFileSystem raw) {
+            // Through java.nio: Hadoop's own permission check of a local path needs the file: scheme.
+            return java.nio.file.Files.isWritable(raw.pathToFile(dir).toPath());
+        }
+        try {
+            fs.access(dir, FsAction.WRITE);
+            return true;
+        } catch (AccessControlException e) {
+            return false;
         }
     }
 
@@ -259,13 +270,13 @@ public final class RunLayout {
     public String describe(State s) throws IOException {
         return switch (s) {
             case ABSENT -> "it does not exist";
-            case EMPTY -> "an empty directory";
-            case RUN -> "a Chorus run";
-            case FILE -> "a regular file";
+            case EMPTY -> "it is an empty directory";
+            case RUN -> "it is a Chorus run";
+            case FILE -> "it is a regular file";
             case FOREIGN -> {
                 List<String> names = foreign(3);
-                yield names.isEmpty() ? "a directory without run.json or job.yaml"
-                        : "a directory holding files Chorus did not write: " + String.join(", ", names)
+                yield names.isEmpty() ? "it is a directory without run.json or job.yaml"
+                        : "it is a directory holding files Chorus did not write: " + String.join(", ", names)
                         + (foreign(Integer.MAX_VALUE).size() > 3 ? ", ..." : "");
             }
         };

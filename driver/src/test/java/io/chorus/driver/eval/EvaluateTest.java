@@ -167,7 +167,7 @@ class EvaluateTest {
     void badRunDirectoriesAreRefusedWithExitCode2() throws IOException {
         CliRun none = CliRun.of("evaluate", new File(tmp, "nowhere").getAbsolutePath());
         assertEquals(ExitCode.BAD_INPUT, none.code());
-        assertTrue(none.err().contains("no job.yaml"), none.err());
+        assertTrue(none.err().contains("nowhere is not a Chorus run directory: it does not exist"), none.err());
         File empty = new File(tmp, "empty");
         empty.mkdirs();
         CliRun offline = CliRun.of("evaluate", empty.getAbsolutePath(), "--offline");

@@ -180,7 +180,7 @@ class ReportTest {
 
         CliRun none = CliRun.of("report", new File(tmp, "nowhere").getAbsolutePath());
         assertEquals(ExitCode.BAD_INPUT, none.code());
-        assertTrue(none.err().contains("has no run.json"), none.err());
+        assertTrue(none.err().contains("nowhere is not a Chorus run directory: it does not exist"), none.err());
         assertEquals(ExitCode.BAD_INPUT, CliRun.of("report").code());
     }
 
