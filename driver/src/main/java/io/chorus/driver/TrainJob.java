@@ -92,6 +92,7 @@ public final class TrainJob {
             testFiles = TrainingData.fingerprint(DataFiles.testFiles(config.dataSpec().dir(), hadoop), hadoop);
             // Through the per-JVM cache: in local mode the executors are this JVM and reuse it.
             prepared = data.prepared(config.dataSpec(), config.seed());
+            data.checkTest(testFiles, prepared.shape(), config.dataSpec().classes(), hadoop);
         } catch (DataFormatException | FileNotFoundException | IllegalArgumentException e) {
             throw new BadInputException("data: " + e.getMessage(), e);
         }
