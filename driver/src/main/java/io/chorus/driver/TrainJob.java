@@ -39,6 +39,8 @@ import io.chorus.driver.spark.SparkSettings;
 import io.chorus.driver.spark.TrainingData;
 import io.chorus.worker.data.DataFiles;
 import io.chorus.worker.data.DataFormatException;
+import io.chorus.worker.data.IdxReader;
+import io.chorus.worker.data.ImageData;
 import io.chorus.worker.fs.HadoopFiles;
 import io.chorus.worker.fs.Json;
 import io.chorus.worker.train.MemberManifest;
@@ -147,6 +149,14 @@ public final class TrainJob {
             }
             // Through the per-JVM cache: in local mode the executors are this JVM and reuse it.
             PreparedData prepared = data.prepared(config.dataSpec(), config.seed());
+            if (request.data() == null) {
+                data.checkTest(testFiles, prepared.shape(), config.dataSpec().classes(), hadoop);
+            } else {
+                ImageData test = IdxReader.read(new java.io.ByteArrayInputStream(request.data().get(DataFiles.TEST_IMAGES)),
+                        testFiles.get(0).path(), new java.io.ByteArrayInputStream(request.data().get(DataFiles.TEST_LABELS)),
+                        testFiles.get(1).path(), config.dataSpec().classes());
+                data.requireTrainingShape(testFiles.get(0).path(), test.shape(), prepared.shape());
+            }
             return new Inputs(data, testFiles, prepared);
         } catch (DataFormatException | FileNotFoundException | IllegalArgumentException e) {
             throw new BadInputException("data: " + e.getMessage(), e);

@@ -64,10 +64,16 @@ public final class ConfigKey<T> {
     // ---- parsers ------------------------------------------------------------------------------
 
     static Function<Object, Integer> intIn(int min, int max) {
+        return intIn(min, max, null);
+    }
+
+    /** {@link #intIn(int, int)} whose message also says why the range is what it is ({@code why}, if not null). */
+    static Function<Object, Integer> intIn(int min, int max, String why) {
         return raw -> {
             long v = integral(raw);
             if (v < min || v > max) {
-                throw new IllegalArgumentException("must be " + range(min, max) + ", got " + raw);
+                throw new IllegalArgumentException("must be " + range(min, max) + ", got " + raw
+                        + (why == null ? "" : "; " + why));
             }
             return (int) v;
         };

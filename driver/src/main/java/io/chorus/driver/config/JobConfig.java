@@ -8,7 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
@@ -45,22 +47,28 @@ public final class JobConfig {
 
     /** Parses YAML text, applies {@code overrides} ("key=value"), validates everything. */
     public static JobConfig parse(String yaml, String source, List<String> overrides) throws ConfigException {
-        Object tree;
-        try {
-            tree = yaml.isBlank() ? Map.of() : YAML.readValue(yaml, Object.class);
-        } catch (JsonProcessingException e) {
-            throw new ConfigException(source + ": not valid YAML: " + e.getOriginalMessage()
-                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""));
-        }
-        if (tree == null) {
-            tree = Map.of();
-        }
         List<String> problems = new ArrayList<>();
         Map<String, Object> flat = new LinkedHashMap<>();
-        if (tree instanceof Map<?, ?> map) {
-            flatten("", map, flat, problems);
-        } else {
-            throw new ConfigException(source + ": the top level must be a mapping of keys, got " + ConfigKey.describe(tree));
+        if (!yaml.isBlank()) {
+            try (JsonParser p = YAML.getFactory().createParser(yaml)) {
+                JsonToken first = p.nextToken();
+                if (first == JsonToken.START_OBJECT) {
+                    new Flattener(flat, problems).mapping(p, "");
+                } else if (first != null && first != JsonToken.VALUE_NULL) {
+                    throw new ConfigException(source + ": the top level must be a mapping of keys, got "
+                            + ConfigKey.describe(Flattener.value(p)));
+                }
+                JsonToken next = p.nextToken();
+                if (next != null && next != JsonToken.VALUE_NULL) {
+                    problems.add(source + ": a second YAML document begins on line " + line(p)
+                            + "; a job file is one document");
+                }
+            } catch (JsonProcessingException e) {
+                throw new ConfigException(source + ": not valid YAML: " + e.getOriginalMessage()
+                        + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""));
+            } catch (IOException e) {
+                throw new IllegalStateException("reading a string does not fail", e);
+            }
         }
         for (String o : overrides) {
             int eq = o.indexOf('=');
@@ -77,21 +85,114 @@ public final class JobConfig {
         return parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), source, overrides);
     }
 
-    private static void flatten(String prefix, Map<?, ?> map, Map<String, Object> out, List<String> problems) {
-        for (Map.Entry<?, ?> e : map.entrySet()) {
-            String name = prefix + e.getKey();
-            Object v = e.getValue();
-            if (v instanceof Map<?, ?> sub && Keys.byName(name) == null) {
-                flatten(name + ".", sub, out, problems);
-            } else {
-                out.put(name, v);
+    private static int line(JsonParser p) {
+        return p.currentTokenLocation().getLineNr();
+    }
+
+    /**
+     * Reads the YAML mapping as dotted key -> raw value, the way ObjectMapper would read the values (numbers,
+     * booleans, strings, null, lists, mappings), keeping the line of every key: a key given twice, in the same
+     * mapping or once nested and once dotted ({@code data: {dir: x}} and {@code data.dir: y}), is a problem
+     * naming both lines rather than the last one silently winning.
+     */
+    private static final class Flattener {
+        private final Map<String, Object> flat;
+        private final List<String> problems;
+        private final Map<String, Integer> lines = new LinkedHashMap<>();
+
+        Flattener(Map<String, Object> flat, List<String> problems) {
+            this.flat = flat;
+            this.problems = problems;
+        }
+
+        /**
+         * Reads a mapping whose START_OBJECT is the current token, its keys prefixed with {@code prefix}. A
+         * section may be given more than once in different forms ({@code data.augment: {shift: 1}} beside
+         * {@code data: {augment: {flip: true}}}: no value is lost), but no key twice in one mapping, and no
+         * key that holds a value twice in any forms.
+         */
+        void mapping(JsonParser p, String prefix) throws IOException {
+            Map<String, Integer> here = new LinkedHashMap<>();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = prefix + p.currentName();
+                int line = line(p);
+                JsonToken t = p.nextToken();
+                boolean known = Keys.byName(name) != null;
+                boolean nested = t == JsonToken.START_OBJECT && !known;
+                // "model:" with every key commented out: an empty section, no key at all
+                boolean emptySection = !known && !Keys.inSection(name).isEmpty() && (t == JsonToken.VALUE_NULL
+                        || t == JsonToken.VALUE_STRING && p.getText().isEmpty());
+                Integer before = here.putIfAbsent(name, line);
+                if (before == null && !nested && !emptySection) {
+                    before = lines.putIfAbsent(name, line);
+                }
+                if (before != null) {
+                    problems.add(name + ": given twice, on line " + before + " and on line " + line
+                            + " (nested or dotted, it is the same key); keep one");
+                    p.skipChildren();
+                } else if (nested) {
+                    mapping(p, name + ".");
+                } else if (!emptySection) {
+                    flat.put(name, value(p));
+                }
+            }
+        }
+
+        /** The value at the current token, as ObjectMapper reads untyped YAML. */
+        static Object value(JsonParser p) throws IOException {
+            switch (p.currentToken()) {
+                case START_OBJECT -> {
+                    Map<String, Object> map = new LinkedHashMap<>();
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String key = p.currentName();
+                        p.nextToken();
+                        map.put(key, value(p));
+                    }
+                    return map;
+                }
+                case START_ARRAY -> {
+                    List<Object> list = new ArrayList<>();
+                    while (p.nextToken() != JsonToken.END_ARRAY) {
+                        list.add(value(p));
+                    }
+                    return list;
+                }
+                case VALUE_NUMBER_INT -> {
+                    return p.getNumberValue();
+                }
+                case VALUE_NUMBER_FLOAT -> {
+                    return p.getDoubleValue();
+                }
+                case VALUE_TRUE -> {
+                    return Boolean.TRUE;
+                }
+                case VALUE_FALSE -> {
+                    return Boolean.FALSE;
+                }
+                case VALUE_NULL -> {
+                    return null;
+                }
+                case VALUE_EMBEDDED_OBJECT -> {
+                    return p.getEmbeddedObject();
+                }
+                default -> {
+                    return p.getText();
+                }
             }
         }
     }
 
     private static JobConfig resolve(Map<String, Object> flat, List<String> problems) throws ConfigException {
-        for (String name : flat.keySet()) {
-            if (Keys.byName(name) == null) {
+        for (Map.Entry<String, Object> e : flat.entrySet()) {
+            String name = e.getKey();
+            if (Keys.byName(name) != null) {
+                continue;
+            }
+            List<String> section = Keys.inSection(name);
+            if (!section.isEmpty()) {
+                problems.add(name + ": is a section whose keys are " + String.join(", ", section)
+                        + "; expected a mapping, got " + ConfigKey.describe(e.getValue()));
+            } else {
                 String near = Keys.closest(name);
                 problems.add(name + ": unknown key" + (near != null ? " (did you mean " + near + "?)" : ""));
             }

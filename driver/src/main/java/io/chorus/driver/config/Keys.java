@@ -37,7 +37,9 @@ public final class Keys {
     public static final ConfigKey<String> DATA_DIR = key("data.dir", "directory (any Hadoop URI) with the IDX files train-images-idx3-ubyte[.gz] etc.; a missing local path falls back to ./data", null, nonBlank());
     public static final ConfigKey<Integer> DATA_CLASSES = key("data.classes", "number of classes; labels must lie in [0, classes)", 10, intIn(2, 65536));
     public static final ConfigKey<Integer> DATA_LIMIT = key("data.limit", "use only the first N training examples (0 = all)", 0, intIn(0, MAX));
-    public static final ConfigKey<Integer> DATA_VALIDATION = key("data.validation", "training examples held out, by the job seed, for validation", 5000, intIn(0, MAX));
+    public static final ConfigKey<Integer> DATA_VALIDATION = key("data.validation", "training examples held out, by the job seed, for validation (at least 1)", 5000,
+            intIn(1, MAX, "the validation split is what each epoch's metrics, the fitted ensemble weights (ensemble.weights: fit), "
+                    + "greedy selection over the snapshots and the choice of the best member are computed on"));
     public static final ConfigKey<Integer> DATA_SHIFT = key("data.augment.shift", "random shift of up to N pixels in each direction (0 = off)", 0, intIn(0, 64));
     public static final ConfigKey<Boolean> DATA_FLIP = key("data.augment.flip", "random horizontal flip", false, bool());
     public static final ConfigKey<Boolean> DATA_BOOTSTRAP = key("data.bootstrap", "resample the training examples with replacement per member (bagging)", false, bool());
@@ -117,6 +119,11 @@ public final class Keys {
 
     public static ConfigKey<?> byName(String name) {
         return ALL.get(name);
+    }
+
+    /** The keys of the section {@code name} ({@code data} holds data.dir, data.classes, ...); empty if it is none. */
+    static List<String> inSection(String name) {
+        return ALL.keySet().stream().filter(k -> k.startsWith(name + ".")).toList();
     }
 
     /** The known key closest to a misspelt one, for the error message; null if nothing is close. */

@@ -9,9 +9,11 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 
 import io.chorus.driver.spark.TrainingData;
+import io.chorus.worker.data.DataChecks;
 import io.chorus.worker.data.DataFiles;
 import io.chorus.worker.data.IdxReader;
 import io.chorus.worker.data.ImageData;
+import io.chorus.worker.data.ImageShape;
 import io.chorus.worker.fs.HadoopFiles;
 import io.chorus.worker.train.DataSpec;
 import io.chorus.worker.train.PreparedData;
@@ -26,8 +28,14 @@ public record EvalData(TrainingData train, List<TrainingData.DataFile> testFiles
 
     private static volatile Object[] testCache;
 
-    /** Reads the data directory on the driver. */
-    public static EvalData read(DataSpec spec, long jobSeed, int testLimit, Configuration conf) throws IOException {
+    /**
+     * Reads the data directory on the driver and validates it there, before any task starts: the training and
+     * test files as {@link TrainingData} does, and every image of the shape the run was trained on.
+     *
+     * @param trained the shape of the images the run's members were trained on, or null if none is recorded
+     */
+    public static EvalData read(DataSpec spec, long jobSeed, int testLimit, ImageShape trained, Configuration conf)
+            throws IOException {
         TrainingData train = TrainingData.read(spec.dir(), conf);
         List<String> uris = DataFiles.testFiles(spec.dir(), conf);
         byte[][] bytes = new byte[2][];
@@ -39,8 +47,21 @@ public record EvalData(TrainingData train, List<TrainingData.DataFile> testFiles
                 new TrainingData.DataFile(uris.get(0), HadoopFiles.sha256(bytes[0]), bytes[0].length),
                 new TrainingData.DataFile(uris.get(1), HadoopFiles.sha256(bytes[1]), bytes[1].length));
         EvalData data = new EvalData(train, files, bytes[0], bytes[1], spec, jobSeed, testLimit);
-        data.test(); // validates the test files on the driver, before any task starts
+        data.check(trained);
         return data;
+    }
+
+    /** The images' shapes: the test images the training images', all of them the run's (if known). */
+    private void check(ImageShape trained) throws IOException {
+        ImageShape trainShape = prepared().shape();
+        ImageShape testShape = test().shape();
+        if (trained == null) {
+            train.requireTrainingShape(testFiles.get(0).path(), testShape, trainShape);
+            return;
+        }
+        String trainedOn = "the run was trained on";
+        DataChecks.requireShape(train.files().get(0).path(), trainShape, trained, trainedOn);
+        DataChecks.requireShape(testFiles.get(0).path(), testShape, trained, trainedOn);
     }
 
     /** Training and validation splits, as the members saw them; parsed once per JVM. */

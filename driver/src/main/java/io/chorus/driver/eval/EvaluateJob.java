@@ -23,6 +23,7 @@ import io.chorus.driver.spark.MemberTask;
 import io.chorus.ensemble.heads.HeadSpec;
 import io.chorus.worker.Seeds;
 import io.chorus.worker.data.DataFormatException;
+import io.chorus.worker.data.ImageShape;
 import io.chorus.worker.fs.HadoopFiles;
 import io.chorus.worker.fs.Json;
 import io.chorus.worker.train.DataSpec;
@@ -80,7 +81,8 @@ public final class EvaluateJob {
                 configured.validation(), configured.augmentation(), configured.bootstrap());
         EvalData data;
         try {
-            data = EvalData.read(spec, config.seed(), config.get(Keys.EVALUATE_TEST_LIMIT), hadoop);
+            data = EvalData.read(spec, config.seed(), config.get(Keys.EVALUATE_TEST_LIMIT),
+                    trainedShape(fs, runDir, config.members()), hadoop);
         } catch (DataFormatException | FileNotFoundException | IllegalArgumentException e) {
             throw new BadInputException("data: " + e.getMessage(), e);
         }
@@ -157,6 +159,24 @@ public final class EvaluateJob {
             fs.delete(staging, true);
             throw e;
         }
+    }
+
+    /**
+     * The image shape the run's finished members were trained on, as their member.json records it; null if no
+     * finished member records one (what is wrong with the members is then listMembers' to say).
+     */
+    private static ImageShape trainedShape(FileSystem fs, Path runDir, int members) {
+        for (int i = 0; i < members; i++) {
+            try {
+                Optional<MemberManifest> m = new SnapshotStore(fs, MemberTask.memberDir(runDir, i)).readManifest();
+                if (m.isPresent() && m.get().getStatus() == MemberStatus.FINISHED && m.get().getInput() != null) {
+                    return m.get().getInput();
+                }
+            } catch (IOException unreadable) {
+                // listMembers reports it
+            }
+        }
+        return null;
     }
 
     private void listMembers(FileSystem fs, Path runDir, JobConfig config, EvalManifest manifest, List<ModelRef> library,

@@ -12,9 +12,12 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
+import io.chorus.worker.data.DataChecks;
 import io.chorus.worker.data.DataFiles;
+import io.chorus.worker.data.DataFormatException;
 import io.chorus.worker.data.IdxReader;
 import io.chorus.worker.data.ImageData;
+import io.chorus.worker.data.ImageShape;
 import io.chorus.worker.fs.HadoopFiles;
 import io.chorus.worker.train.DataSpec;
 import io.chorus.worker.train.PreparedData;
@@ -87,10 +90,32 @@ public record TrainingData(List<DataFile> files, byte[] imageBytes, byte[] label
         return out;
     }
 
-    /** Parses the bytes (validated as any IDX file) into images. */
+    /** Parses the bytes (validated as any IDX file, and as images large enough to train on) into images. */
     public ImageData parse(int classes) throws IOException {
-        return IdxReader.read(new ByteArrayInputStream(imageBytes), files.get(0).path(),
+        ImageData images = IdxReader.read(new ByteArrayInputStream(imageBytes), files.get(0).path(),
                 new ByteArrayInputStream(labelBytes), files.get(1).path(), classes);
+        DataChecks.requireTrainable(files.get(0).path(), images.shape());
+        return images;
+    }
+
+    /**
+     * Validates the test split as the training split is validated, on the driver before anything starts (not
+     * only when the evaluation reads it after all the training): well-formed IDX files, every label in
+     * [0, classes), and images of the training images' height, width and channels.
+     *
+     * @param testFiles  the test images and labels, in that order
+     * @param trainShape the shape of the training images (of {@link #parse})
+     */
+    public void checkTest(List<DataFile> testFiles, ImageShape trainShape, int classes, Configuration conf)
+            throws IOException {
+        ImageData test = IdxReader.read(testFiles.get(0).path(), testFiles.get(1).path(), classes, conf);
+        requireTrainingShape(testFiles.get(0).path(), test.shape(), trainShape);
+    }
+
+    /** Refuses test images of {@code testImages} whose shape is not the training images' one. */
+    public void requireTrainingShape(String testImages, ImageShape testShape, ImageShape trainShape)
+            throws DataFormatException {
+        DataChecks.requireShape(testImages, testShape, trainShape, "the training images (" + files.get(0).path() + ") are");
     }
 
     /**

@@ -173,6 +173,44 @@ class JobConfigTest {
     }
 
     @Test
+    void aKeyGivenTwiceNestedOrDottedIsRefusedWithBothLines() {
+        ConfigException same = assertThrows(ConfigException.class, () -> parse(MINIMAL + "members: 2\nmembers: 3\n"));
+        assertEquals(List.of("members: given twice, on line 3 and on line 4 (nested or dotted, it is the same key); keep one"),
+                same.problems());
+        ConfigException mixed = assertThrows(ConfigException.class, () -> parse(MINIMAL + "data.dir: /elsewhere\n"));
+        assertTrue(mixed.getMessage().startsWith("data.dir: given twice, on line 2 and on line 3"), mixed.getMessage());
+        ConfigException deep = assertThrows(ConfigException.class,
+                () -> parse("data.augment:\n  shift: 1\n" + MINIMAL + "  augment:\n    shift: 2\n"));
+        assertEquals(List.of("data.augment.shift: given twice, on line 2 and on line 6 (nested or dotted, it is the same "
+                + "key); keep one"), deep.problems());
+        ConfigException section = assertThrows(ConfigException.class, () -> parse(MINIMAL + "members: 2\ndata:\n  limit: 5\n"));
+        assertTrue(section.getMessage().startsWith("data: given twice, on line 1 and on line 4"), section.getMessage());
+    }
+
+    @Test
+    void aSectionMayBeSpreadOverNestedAndDottedFormsWhenNoKeyRepeats() throws ConfigException {
+        JobConfig c = parse("data.augment:\n  shift: 1\n" + MINIMAL + "  augment:\n    flip: true\n");
+        assertEquals(1, c.get(Keys.DATA_SHIFT));
+        assertEquals(true, c.get(Keys.DATA_FLIP));
+    }
+
+    @Test
+    void aScalarWhereASectionBelongsNamesTheSectionsKeys() {
+        ConfigException e = assertThrows(ConfigException.class, () -> parse(MINIMAL + "model: vgg\n"));
+        assertTrue(e.problems().get(0).startsWith("model: is a section whose keys are model.arch, model.init,"), e.getMessage());
+        assertTrue(e.problems().get(0).endsWith("; expected a mapping, got 'vgg'"), e.getMessage());
+        ConfigException set = assertThrows(ConfigException.class, () -> parse(MINIMAL, "train=fast"));
+        assertTrue(set.getMessage().startsWith("train: is a section whose keys are train.epochs"), set.getMessage());
+    }
+
+    @Test
+    void emptySectionsDocumentMarkersAndCommentsAreNoKeys() throws ConfigException {
+        assertEquals(parse(MINIMAL), parse("---\n# a job\n" + MINIMAL + "model:\ntrain:\n  # epochs: 3\n...\n"));
+        ConfigException two = assertThrows(ConfigException.class, () -> parse(MINIMAL + "---\nmembers: 3\n"));
+        assertEquals(List.of("job.yaml: a second YAML document begins on line 4; a job file is one document"), two.problems());
+    }
+
+    @Test
     void malformedYamlIsReportedWithItsSource() {
         ConfigException e = assertThrows(ConfigException.class, () -> parse("members: [1, 2\n"));
         assertTrue(e.getMessage().startsWith("job.yaml: not valid YAML"), e.getMessage());

@@ -3,6 +3,7 @@ package io.chorus.worker.data;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -42,6 +43,8 @@ public final class DataFiles {
     private static final List<String> STANDARD_NAMES = List.of(TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS);
     /** A URI scheme of two or more characters (one letter would be a Windows drive). */
     private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.\\-]+:.*");
+    /** Symbolic links followed before a chain counts as a loop (Linux gives up after 40). */
+    private static final int MAX_LINKS = 40;
 
     private DataFiles() {
     }
@@ -163,7 +166,49 @@ public final class DataFiles {
         if (fs.isFile(gz)) {
             return gz.toString();
         }
-        throw new FileNotFoundException("neither " + base + " nor " + base + ".gz found in " + dir);
+        String plainIs = notAFile(fs, plain);
+        String gzIs = notAFile(fs, gz);
+        if (plainIs == null && gzIs == null) {
+            throw new FileNotFoundException("neither " + base + " nor " + base + ".gz found in " + dir);
+        }
+        // Something is there, only not a file: say what, rather than "not found".
+        throw new FileNotFoundException(plainIs != null
+                ? plain + " " + plainIs + ", expected an IDX file" + (gzIs != null ? "; " + gz + " " + gzIs : "")
+                : gz + " " + gzIs + ", expected an IDX file (" + base + " does not exist either)");
+    }
+
+    /**
+     * What is at {@code p} when it is not a readable file: "is a directory", "is a symbolic link loop", ...;
+     * null if nothing is there at all. Symbolic links are only seen on the local file system.
+     */
+    static String notAFile(FileSystem fs, Path p) throws IOException {
+        if ("file".equals(fs.getUri().getScheme())) {
+            return notAFile(java.nio.file.Path.of(p.toUri().getPath()));
+        }
+        return fs.exists(p) && fs.getFileStatus(p).isDirectory() ? "is a directory" : null;
+    }
+
+    /** {@link #notAFile(FileSystem, Path)} of a local path, symbolic links followed one by one. */
+    static String notAFile(java.nio.file.Path p) throws IOException {
+        java.nio.file.Path at = p.toAbsolutePath();
+        Set<java.nio.file.Path> seen = new LinkedHashSet<>();
+        while (Files.isSymbolicLink(at)) {
+            if (!seen.add(at.normalize()) || seen.size() > MAX_LINKS) {
+                return "is a symbolic link loop";
+            }
+            at = at.resolveSibling(Files.readSymbolicLink(at)).toAbsolutePath();
+        }
+        String what;
+        if (!Files.exists(at, LinkOption.NOFOLLOW_LINKS)) {
+            what = seen.isEmpty() ? null : "does not exist";
+        } else if (Files.isDirectory(at, LinkOption.NOFOLLOW_LINKS)) {
+            what = "is a directory";
+        } else if (!Files.isRegularFile(at, LinkOption.NOFOLLOW_LINKS)) {
+            what = "is not a regular file (a device, pipe or socket)";
+        } else {
+            what = null; // a regular file after all: whoever asked could not read it as one
+        }
+        return what == null || seen.isEmpty() ? what : "is a symbolic link to " + at + ", which " + what;
     }
 
     /** Whether {@code dir} is on the local file system: no scheme, or the {@code file:} scheme. */

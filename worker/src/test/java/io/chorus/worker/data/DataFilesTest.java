@@ -118,4 +118,38 @@ class DataFilesTest {
                 () -> DataFiles.loadTrain(dir.toString(), 10, new Configuration()));
         assertMentions(e, "train-labels-idx1-ubyte", "train-labels-idx1-ubyte.gz", "partial");
     }
+
+    @Test
+    void aDirectoryWhereAnIdxFileBelongsIsSaidToBeOne() throws IOException {
+        Path dir = populate(work.resolve("fashion"));
+        Files.delete(dir.resolve("t10k-labels-idx1-ubyte"));
+        Files.createDirectories(dir.resolve("t10k-labels-idx1-ubyte"));
+        FileNotFoundException e = assertThrows(FileNotFoundException.class,
+                () -> DataFiles.loadTest(dir.toString(), 3, new Configuration()));
+        assertMentions(e, "t10k-labels-idx1-ubyte is a directory, expected an IDX file");
+        Files.createDirectories(dir.resolve("t10k-labels-idx1-ubyte.gz"));
+        e = assertThrows(FileNotFoundException.class, () -> DataFiles.loadTest(dir.toString(), 3, new Configuration()));
+        assertMentions(e, "t10k-labels-idx1-ubyte is a directory, expected an IDX file",
+                "t10k-labels-idx1-ubyte.gz is a directory");
+    }
+
+    @Test
+    void symbolicLinksThatLeadNowhereUsableAreSaidToBeSo() throws IOException {
+        Path dir = populate(work.resolve("fashion"));
+        Path images = dir.resolve("train-images-idx3-ubyte.gz");
+        Files.delete(images);
+        Files.createSymbolicLink(images, images.getFileName());
+        FileNotFoundException loop = assertThrows(FileNotFoundException.class,
+                () -> DataFiles.loadTrain(dir.toString(), 3, new Configuration()));
+        assertMentions(loop, "train-images-idx3-ubyte.gz is a symbolic link loop, expected an IDX file",
+                "train-images-idx3-ubyte does not exist either");
+
+        Files.delete(images);
+        Files.createSymbolicLink(images, work.resolve("gone"));
+        assertEquals("is a symbolic link to " + work.resolve("gone") + ", which does not exist", DataFiles.notAFile(images));
+        Files.createDirectories(work.resolve("gone"));
+        assertEquals("is a symbolic link to " + work.resolve("gone") + ", which is a directory", DataFiles.notAFile(images));
+        assertEquals(null, DataFiles.notAFile(work.resolve("nothing-here")));
+        assertEquals(null, DataFiles.notAFile(dir.resolve("train-labels-idx1-ubyte.gz")), "a regular file");
+    }
 }
