@@ -30,6 +30,7 @@ import io.chorus.driver.config.JobConfig;
 import io.chorus.driver.config.Keys;
 import io.chorus.driver.predict.EnsembleSpec;
 import io.chorus.driver.predict.PredictJob;
+import io.chorus.driver.run.RunLayout;
 import io.chorus.worker.data.ImageShape;
 import io.chorus.worker.fs.HadoopFiles;
 import io.chorus.worker.fs.Json;
@@ -56,7 +57,7 @@ public final class ChorusEnsembleModel extends Model<ChorusEnsembleModel>
     /** Directory of a saved model holding its ensembles, networks and provenance. */
     static final String CHORUS = "chorus";
     static final String ENSEMBLES = "ensembles.json";
-    static final List<String> PROVENANCE = List.of("run.json", "job.yaml", "eval/metrics.json");
+    static final List<String> PROVENANCE = List.of(RunLayout.RUN_JSON, RunLayout.JOB_YAML, RunLayout.EVAL + "/metrics.json");
 
     private final String uid;
     private final Map<String, EnsembleSpec> ensembles;
@@ -86,7 +87,7 @@ public final class ChorusEnsembleModel extends Model<ChorusEnsembleModel>
         try {
             Path dir = HadoopFiles.qualify(HadoopFiles.path(runDir), conf);
             FileSystem fs = HadoopFiles.fileSystem(dir, conf);
-            if (!fs.exists(new Path(dir, "run.json"))) {
+            if (!fs.exists(new Path(dir, RunLayout.RUN_JSON))) {
                 throw new IllegalArgumentException(runDir + " is not a Chorus run directory (no run.json)");
             }
             Map<String, EnsembleSpec> ensembles = new LinkedHashMap<>();
@@ -106,8 +107,8 @@ public final class ChorusEnsembleModel extends Model<ChorusEnsembleModel>
             }
             ChorusEnsembleModel model = new ChorusEnsembleModel(Identifiable.randomUID("ChorusEnsembleModel"), ensembles,
                     dir.toString());
-            String yaml = new String(HadoopFiles.readAll(fs, new Path(dir, "job.yaml")), StandardCharsets.UTF_8);
-            model.trainedWith(JobConfig.parse(yaml, new Path(dir, "job.yaml").toString(), List.of()), yaml);
+            String yaml = new String(HadoopFiles.readAll(fs, new Path(dir, RunLayout.JOB_YAML)), StandardCharsets.UTF_8);
+            model.trainedWith(JobConfig.parse(yaml, new Path(dir, RunLayout.JOB_YAML).toString(), List.of()), yaml);
             model.set(model.runDir(), dir.toString());
             return model;
         } catch (IOException e) {
@@ -277,7 +278,7 @@ public final class ChorusEnsembleModel extends Model<ChorusEnsembleModel>
                 Path dir = HadoopFiles.qualify(HadoopFiles.path(path), conf);
                 FileSystem fs = HadoopFiles.fileSystem(dir, conf);
                 if (!fs.exists(new Path(dir, "metadata"))) {
-                    if (fs.exists(new Path(dir, "run.json"))) {
+                    if (fs.exists(new Path(dir, RunLayout.RUN_JSON))) {
                         return fromRun(dir.toString(), conf);
                     }
                     throw new IllegalArgumentException(path + " is neither a saved ChorusEnsembleModel (no metadata/) nor "

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
+import io.chorus.driver.run.RunLayout;
 import io.chorus.worker.fs.HadoopFiles;
 import io.chorus.worker.fs.Json;
 import io.chorus.worker.train.MemberManifest;
@@ -38,7 +39,7 @@ public record ReportData(String runDir, JsonNode run, Optional<String> jobYaml, 
 
     /** Reads a run directory; a missing or unreadable run.json is an {@link IllegalArgumentException}. */
     public static ReportData read(FileSystem fs, Path runDir) throws IOException {
-        Path runJson = new Path(runDir, "run.json");
+        Path runJson = new Path(runDir, RunLayout.RUN_JSON);
         if (!fs.exists(runJson)) {
             throw new IllegalArgumentException(runDir + " is not a Chorus run directory: it has no run.json");
         }
@@ -55,10 +56,10 @@ public record ReportData(String runDir, JsonNode run, Optional<String> jobYaml, 
             }
             manifest.ifPresent(x -> members.put(m.path("id").asInt(), x));
         }
-        Path eval = new Path(runDir, "eval");
+        Path eval = new Path(runDir, RunLayout.EVAL);
         Optional<JsonNode> metrics = optionalJson(fs, new Path(eval, "metrics.json"));
         Optional<JsonNode> models = optionalJson(fs, new Path(eval, "models.json"));
-        Path job = new Path(runDir, "job.yaml");
+        Path job = new Path(runDir, RunLayout.JOB_YAML);
         Optional<String> jobYaml = fs.exists(job)
                 ? Optional.of(new String(HadoopFiles.readAll(fs, job), StandardCharsets.UTF_8)) : Optional.empty();
         return new ReportData(runDir.toString(), run, jobYaml, members, metrics, models);

@@ -8,6 +8,7 @@ import java.util.UUID;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
+import io.chorus.driver.run.RunLayout;
 import io.chorus.worker.fs.HadoopFiles;
 
 /**
@@ -16,7 +17,7 @@ import io.chorus.worker.fs.HadoopFiles;
  * half-written page in place of the previous one, and nothing outside {@code report/} is touched.
  */
 public final class ReportJob {
-    public static final String REPORT = "report";
+    public static final String REPORT = RunLayout.REPORT;
     public static final String PAGE = "index.html";
     public static final String CSV = "metrics.csv";
 

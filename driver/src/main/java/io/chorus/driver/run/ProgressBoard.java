@@ -10,7 +10,6 @@ import java.util.Set;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
-import io.chorus.driver.spark.MemberTask;
 import io.chorus.worker.train.Progress;
 
 /**
@@ -38,7 +37,7 @@ public final class ProgressBoard {
     public void print(Set<Integer> running, int queued, int slots) {
         List<Progress> live = new ArrayList<>();
         for (int id : running) {
-            Optional<Progress> p = new ProgressFile(fs, MemberTask.memberDir(runDir, id)).read();
+            Optional<Progress> p = new ProgressFile(fs, RunLayout.memberDir(runDir, id)).read();
             p.ifPresent(live::add);
         }
         double slowest = 0;

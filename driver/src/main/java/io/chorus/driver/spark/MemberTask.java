@@ -2,13 +2,13 @@ package io.chorus.driver.spark;
 
 import java.io.IOException;
 import java.io.Serializable;
-import java.util.Locale;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 import io.chorus.driver.run.ProgressFile;
+import io.chorus.driver.run.RunLayout;
 import io.chorus.worker.fs.HadoopFiles;
 import io.chorus.worker.train.Attempt;
 import io.chorus.worker.train.MemberManifest;
@@ -40,7 +40,7 @@ public final class MemberTask implements Serializable {
     }
 
     public static Path memberDir(Path runDir, int member) {
-        return new Path(runDir, String.format(Locale.ROOT, "members/member-%03d", member));
+        return RunLayout.memberDir(runDir, member);
     }
 
     public MemberOutcome train(MemberSpec spec, TrainingData data, Configuration conf, Attempt.Placement where,
