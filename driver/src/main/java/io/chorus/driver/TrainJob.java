@@ -89,8 +89,6 @@ public final class TrainJob {
         Path runDir = layout.root();
         FileSystem fs = layout.fs();
         RunLayout.State state = checkRunDir(layout, request.policy());
-        Resumed resumed = state == RunLayout.State.RUN && request.policy() == TrainRequest.Policy.RESUME
-                ? readResumed(layout, config) : null;
 
         Inputs in = readInputs(config, layout, request);
         List<Path> inputs = new ArrayList<>();
@@ -112,6 +110,9 @@ public final class TrainJob {
                 throw new BadInputException(runDir + " changed while this job started (" + layout.describe(state) + ", now "
                         + layout.describe(now) + "); run it again");
             }
+            // Read under the lock: what another command wrote before it is what this one continues.
+            Resumed resumed = state == RunLayout.State.RUN && request.policy() == TrainRequest.Policy.RESUME
+                    ? readResumed(layout, config) : null;
             if (state == RunLayout.State.RUN && request.policy() == TrainRequest.Policy.OVERWRITE) {
                 out.println("chorus: --overwrite: deleting the run in " + runDir);
                 layout.deleteRun(inputs);
