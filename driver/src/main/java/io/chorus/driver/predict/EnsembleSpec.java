@@ -135,6 +135,36 @@ public record EnsembleSpec(String name, boolean vote, List<Model> models, double
         return new EnsembleSpec(combiner, vote, List.copyOf(resolved), weights, classes, shape);
     }
 
+    /**
+     * Checks every file this ensemble reads (its models and their heads' backbones) against the SHA-256 that
+     * eval/models.json records, here and now: a corrupt or replaced file is named before any task loads it.
+     *
+     * @throws IllegalArgumentException naming the first file that is missing or does not match
+     */
+    public void verifyFiles(org.apache.hadoop.conf.Configuration conf) throws IOException {
+        Map<String, String> files = new java.util.LinkedHashMap<>();
+        for (Model m : models) {
+            if (m.backbone() != null) {
+                files.put(m.backbone().path(), m.backbone().sha256());
+            }
+            files.put(m.path(), m.sha256());
+        }
+        for (Map.Entry<String, String> f : files.entrySet()) {
+            Path p = new Path(f.getKey());
+            FileSystem fs = HadoopFiles.fileSystem(p, conf);
+            if (!fs.exists(p)) {
+                throw new IllegalArgumentException("model file " + p + " of ensemble " + name + " is listed in the run's "
+                        + "manifest (eval/models.json) but missing");
+            }
+            String actual = HadoopFiles.sha256(fs, p);
+            if (!actual.equals(f.getValue())) {
+                throw new IllegalArgumentException("model file " + p + " of ensemble " + name + " does not match the "
+                        + "run's manifest (eval/models.json): its SHA-256 is " + actual + ", the manifest records "
+                        + f.getValue());
+            }
+        }
+    }
+
     private static String resolve(Path runDir, JsonNode model) {
         return new Path(runDir, model.path("path").asText()).toString();
     }

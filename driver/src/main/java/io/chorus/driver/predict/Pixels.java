@@ -62,6 +62,14 @@ public final class Pixels {
     public static void write(Object value, ImageShape shape, String column, byte[] out, int offset) {
         int n = shape.pixels();
         if (value instanceof Row image) {
+            // ImageSchema's getters read by position: origin, height, width, nChannels, mode, data.
+            String[] fields = {"origin", "height", "width", "nChannels", "mode", "data"};
+            for (int f : new int[] {1, 2, 3, 5}) {
+                if (image.isNullAt(f)) {
+                    throw new IllegalArgumentException("image " + origin(image) + " in column " + column + " has no "
+                            + fields[f] + "; expected an image in Spark's image schema");
+                }
+            }
             int h = ImageSchema.getHeight(image);
             int w = ImageSchema.getWidth(image);
             int c = ImageSchema.getNChannels(image);
@@ -108,7 +116,7 @@ public final class Pixels {
             }
             return;
         }
-        throw new IllegalArgumentException("column " + column + " holds " + (value == null ? "null"
+        throw new IllegalArgumentException("column " + column + " holds " + (value == null ? "null (no image)"
                 : value.getClass().getName()) + "; expected an ML Vector, an array of numbers or an image");
     }
 
@@ -120,12 +128,12 @@ public final class Pixels {
     }
 
     private static IllegalArgumentException wrongSize(String column, int size, ImageShape shape) {
-        return new IllegalArgumentException(String.format(Locale.ROOT, "a row's %s has %d values; the ensemble's "
+        return new IllegalArgumentException(String.format(Locale.ROOT, "column %s has %d values; the ensemble's "
                 + "input %s needs %d", column, size, shape, shape.pixels()));
     }
 
     private static String origin(Row image) {
-        String o = ImageSchema.getOrigin(image);
+        String o = image.isNullAt(0) ? null : ImageSchema.getOrigin(image);
         return o == null || o.isEmpty() ? "(no origin)" : o;
     }
 }

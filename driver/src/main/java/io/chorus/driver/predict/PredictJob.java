@@ -267,6 +267,124 @@ public final class PredictJob {
         return ranges;
     }
 
+    /**
+     * A row of a Parquet input that cannot be scored, as {@link #firstBadRow} found it.
+     *
+     * @param file     the name of the Parquet file that holds it
+     * @param row      its index in that file, from 0 (-1 when the reader does not say)
+     * @param problem  what is wrong with its image and what was expected
+     * @param refused  how many rows of the whole input cannot be scored
+     */
+    public record BadRow(String file, long row, String problem, long refused) implements Serializable {
+        private static final java.util.Comparator<BadRow> ORDER = java.util.Comparator.comparing(BadRow::file)
+                .thenComparingLong(BadRow::row);
+    }
+
+    /**
+     * Reads every row's image of a Parquet {@code input} the way scoring reads it ({@link Pixels#write}: the
+     * shape, finite values 0..255, no null image) in one Spark job, and returns the first row, by file name and
+     * then row index in the file, that cannot be scored. Only one summary per partition reaches the driver,
+     * never the data.
+     */
+    public static java.util.Optional<BadRow> firstBadRow(Dataset<Row> input, ImageShape shape, String features) {
+        Dataset<Row> located = input.select(input.col("`" + features.replace("`", "``") + "`"),
+                org.apache.spark.sql.functions.col("_metadata.file_name"),
+                org.apache.spark.sql.functions.col("_metadata.row_index"));
+        StructType found = DataTypes.createStructType(List.of(
+                DataTypes.createStructField("file", DataTypes.StringType, false),
+                DataTypes.createStructField("row", DataTypes.LongType, false),
+                DataTypes.createStructField("problem", DataTypes.StringType, false),
+                DataTypes.createStructField("refused", DataTypes.LongType, false)));
+        List<Row> perPartition = located.mapPartitions(new FindBadRow(shape, features), Encoders.row(found))
+                .collectAsList();
+        long refused = perPartition.stream().mapToLong(r -> r.getLong(3)).sum();
+        return perPartition.stream().map(r -> new BadRow(r.getString(0), r.getLong(1), r.getString(2), refused))
+                .min(BadRow.ORDER);
+    }
+
+    /** The first row of a partition that {@link Pixels} refuses and how many it refuses, or nothing. */
+    static final class FindBadRow implements MapPartitionsFunction<Row, Row>, Serializable {
+        private static final long serialVersionUID = 1L;
+        private final ImageShape shape;
+        private final String features;
+
+        FindBadRow(ImageShape shape, String features) {
+            this.shape = shape;
+            this.features = features;
+        }
+
+        @Override
+        public Iterator<Row> call(Iterator<Row> rows) {
+            byte[] scratch = new byte[shape.pixels()];
+            BadRow first = null;
+            long refused = 0;
+            while (rows.hasNext()) {
+                Row r = rows.next();
+                try {
+                    Pixels.write(r.get(0), shape, features, scratch, 0);
+                } catch (IllegalArgumentException e) {
+                    refused++;
+                    BadRow bad = new BadRow(r.isNullAt(1) ? "?" : r.getString(1), r.isNullAt(2) ? -1 : r.getLong(2),
+                            e.getMessage(), 0);
+                    if (first == null || BadRow.ORDER.compare(bad, first) < 0) {
+                        first = bad;
+                    }
+                }
+            }
+            return first == null ? java.util.Collections.emptyIterator()
+                    : List.of(RowFactory.create(first.file(), first.row(), first.problem(), refused)).iterator();
+        }
+    }
+
+    /**
+     * Checks that {@code input}, a Parquet file or a directory of them, holds Parquet files only: every file Spark
+     * would read (names starting with {@code _} or {@code .} are skipped, as Spark skips them) starts and ends with
+     * the format's magic bytes {@code PAR1}. Reads eight bytes per file.
+     *
+     * @throws IllegalArgumentException naming the first file that is not Parquet, or saying that there is none
+     */
+    public static void checkParquetFiles(FileSystem fs, Path input) throws IOException {
+        int files = 0;
+        org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it = fs.listFiles(input, true);
+        while (it.hasNext()) {
+            org.apache.hadoop.fs.LocatedFileStatus f = it.next();
+            if (hiddenFromSpark(input, f.getPath())) {
+                continue;
+            }
+            files++;
+            byte[] head = new byte[4];
+            byte[] tail = new byte[4];
+            long n = f.getLen();
+            if (n >= 12) {
+                try (org.apache.hadoop.fs.FSDataInputStream in = fs.open(f.getPath())) {
+                    in.readFully(0, head);
+                    in.readFully(n - 4, tail);
+                }
+            }
+            byte[] magic = "PAR1".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            if (!java.util.Arrays.equals(head, magic) || !java.util.Arrays.equals(tail, magic)) {
+                throw new IllegalArgumentException(f.getPath() + " is not a Parquet file (" + n + " bytes, without "
+                        + "the PAR1 magic at its start and end); expected Parquet with a " + FEATURES + " column, or an "
+                        + "IDX image file (a name with idx3-ubyte)");
+            }
+        }
+        if (files == 0) {
+            throw new IllegalArgumentException("holds no Parquet files; expected Parquet with a " + FEATURES
+                    + " column, or an IDX image file (a name with idx3-ubyte)");
+        }
+    }
+
+    /** Whether Spark's file listing skips {@code file} under {@code root} (a hidden or {@code _} name on the way). */
+    private static boolean hiddenFromSpark(Path root, Path file) {
+        for (Path p = file; p != null && !p.equals(root) && p.getParent() != null; p = p.getParent()) {
+            String name = p.getName();
+            if ((name.startsWith("_") && !name.contains("=")) || name.startsWith(".") || name.endsWith("._COPYING_")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether {@code path} names an IDX image file (plain or gzip). */
     public static boolean isIdx(Path path) {
         return path.getName().contains("idx3-ubyte");

@@ -148,7 +148,8 @@ public final class HadoopFiles {
     /**
      * Puts the complete directory {@code staging} in the place of {@code target}: the old one is moved aside,
      * the new one renamed in, the old one deleted. Readers see the old directory or the new one; a crash in
-     * between leaves the old one beside, under a {@code .old-} name, never a half-written target.
+     * between leaves the old one beside, under a {@code .old-} name, never a half-written target. If the new one
+     * cannot be renamed in, the old one is put back.
      */
     public static void replaceDirectory(FileSystem fs, Path staging, Path target) throws IOException {
         if (fs.exists(target)) {
@@ -156,11 +157,45 @@ public final class HadoopFiles {
             if (!fs.rename(target, old)) {
                 throw new IOException("cannot move the previous " + target + " aside");
             }
-            renameNew(fs, staging, target);
+            try {
+                renameNew(fs, staging, target);
+            } catch (IOException | RuntimeException e) {
+                try {
+                    renameNew(fs, old, target); // the previous directory back in its place
+                } catch (IOException | RuntimeException back) {
+                    e.addSuppressed(back);
+                }
+                throw e;
+            }
             fs.delete(old, true);
         } else {
             renameNew(fs, staging, target);
         }
+    }
+
+    /**
+     * Whether {@code p} is {@code dir} or lies under it: both made absolute and qualified, {@code ..} resolved,
+     * and on the local file system symbolic links of their existing parts followed.
+     */
+    public static boolean isWithin(Path p, Path dir, Configuration conf) throws IOException {
+        URI a = resolved(p, conf);
+        URI b = resolved(dir, conf);
+        if (!java.util.Objects.equals(a.getScheme(), b.getScheme())
+                || !java.util.Objects.equals(a.getAuthority(), b.getAuthority())) {
+            return false;
+        }
+        String x = a.getPath();
+        String y = b.getPath().endsWith("/") ? b.getPath() : b.getPath() + "/";
+        return x.equals(b.getPath()) || x.startsWith(y);
+    }
+
+    private static URI resolved(Path p, Configuration conf) throws IOException {
+        FileSystem fs = fileSystem(p, conf);
+        Path q = fs.makeQualified(p);
+        if (fs instanceof RawLocalFileSystem raw) {
+            q = fs.makeQualified(new Path(raw.pathToFile(q).getCanonicalFile().getPath()));
+        }
+        return q.toUri().normalize();
     }
 
     /** {@code out} with {@code close()} reduced to {@code flush()}, for writers that close what they are given. */

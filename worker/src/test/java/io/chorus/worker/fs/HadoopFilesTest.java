@@ -77,4 +77,20 @@ class HadoopFilesTest {
         assertTrue(e.getMessage().contains("missing.json"), e.getMessage());
         assertFalse(fs(p).exists(p));
     }
+
+    @Test
+    void isWithinComparesWholeNamesResolvesDotDotAndFollowsLinks() throws IOException {
+        Configuration conf = new Configuration();
+        File in = new File(tmp, "in");
+        Files.createDirectories(in.toPath());
+        Files.createDirectories(new File(tmp, "other").toPath());
+        Files.createSymbolicLink(new File(tmp, "link").toPath(), in.toPath());
+        Path dir = new Path(in.getAbsolutePath());
+        assertTrue(HadoopFiles.isWithin(dir, dir, conf));
+        assertTrue(HadoopFiles.isWithin(new Path(in.getAbsolutePath(), "x/y"), dir, conf));
+        assertTrue(HadoopFiles.isWithin(new Path(tmp.getAbsolutePath(), "other/../in/z"), dir, conf));
+        assertTrue(HadoopFiles.isWithin(new Path(tmp.getAbsolutePath(), "link/z"), dir, conf), "through a link");
+        assertFalse(HadoopFiles.isWithin(new Path(tmp.getAbsolutePath(), "in2"), dir, conf), "a longer name");
+        assertFalse(HadoopFiles.isWithin(new Path(tmp.getAbsolutePath()), dir, conf), "the parent");
+    }
 }
