@@ -19,6 +19,7 @@ import io.chorus.driver.BadInputException;
 import io.chorus.driver.config.JobConfig;
 import io.chorus.driver.config.Keys;
 import io.chorus.driver.run.Tasks;
+import io.chorus.driver.scoring.Scoring;
 import io.chorus.driver.spark.MemberTask;
 import io.chorus.ensemble.heads.HeadSpec;
 import io.chorus.worker.Seeds;
@@ -136,12 +137,17 @@ public final class EvaluateJob {
             }
 
             int batch = config.get(Keys.EVALUATE_BATCH);
-            List<ProbabilityPass.Chunk> chunks = chunks(data, config.get(Keys.EVALUATE_TASKS), tasks.slots());
+            // One scoring task per slot of train.threads cores: the thread count the members trained with.
+            int threads = config.get(Keys.TRAIN_THREADS);
+            manifest.settings.put("scoring_batch", batch);
+            manifest.settings.put("scoring_threads", threads);
+            List<ProbabilityPass.Chunk> chunks = chunks(data, config.get(Keys.EVALUATE_TASKS), tasks.slots(), batch);
             out.printf(Locale.ROOT, "chorus: evaluate: class probabilities of %d model(s) on %d test and %d validation "
                     + "images in %d task(s)%n", library.size(), data.test().size(), data.prepared().validation().size(),
                     chunks.size());
             List<ProbabilityPass.ChunkProbs> results = tasks.map("chorus-eval-probs", "Chorus: class probabilities",
-                    chunks, ProbabilityPass.body(staging.getName(), shared, tasks.share(new ArrayList<>(library)), batch));
+                    chunks, ProbabilityPass.body(staging.getName(), shared, tasks.share(new ArrayList<>(library)), batch,
+                            threads));
             writeProbabilities(fs, staging, data, library, results, entries, manifest);
 
             manifest.models = new ArrayList<>(entries.values());
@@ -297,15 +303,21 @@ public final class EvaluateJob {
         return p.replaceFirst("^" + EVAL + "\\.tmp-[0-9a-f]+/", EVAL + "/");
     }
 
-    static List<ProbabilityPass.Chunk> chunks(EvalData data, int configuredTasks, int slots) throws IOException {
+    /**
+     * Each split cut into at most {@code tasks} chunks of whole scoring batches (fewer when a split has fewer
+     * batches), so that no batch is scored twice.
+     */
+    static List<ProbabilityPass.Chunk> chunks(EvalData data, int configuredTasks, int slots, int batch)
+            throws IOException {
         int tasks = configuredTasks > 0 ? configuredTasks : 2 * Math.max(1, slots);
         List<ProbabilityPass.Chunk> chunks = new ArrayList<>();
         int index = 0;
         for (String split : List.of(EvalData.Split.TEST, EvalData.Split.VALIDATION)) {
             int n = data.split(split).size();
-            int per = Math.max(1, (n + tasks - 1) / tasks);
-            for (int from = 0; from < n; from += per) {
-                chunks.add(new ProbabilityPass.Chunk(split, from, Math.min(n, from + per), index++));
+            for (int[] r : Scoring.ranges(n, tasks, batch)) {
+                if (r[1] > r[0]) {
+                    chunks.add(new ProbabilityPass.Chunk(split, r[0], r[1], index++));
+                }
             }
         }
         return chunks;
