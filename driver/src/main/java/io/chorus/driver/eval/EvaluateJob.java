@@ -38,7 +38,9 @@ import io.chorus.worker.train.SnapshotStore;
  * {@code chorus evaluate}: turns a trained run into probabilities and numbers, in four steps.
  * <ol>
  *   <li>List the library: every finished member's final network and each of its snapshots whose checksum
- *       verifies. Diverged and failed members are excluded from everything, and say so.</li>
+ *       verifies. A member whose final snapshot fails its checksum is evaluated as its newest snapshot that
+ *       verifies, and the console, eval/models.json and eval/metrics.json say so. Diverged and failed
+ *       members are excluded from everything, and say so.</li>
  *   <li>Build derived models in Spark tasks: each member's trajectory average over its SWA snapshots
  *       (batch-norm statistics recomputed), the cross-member average if asked for, the heads of an
  *       FC-head-only ensemble.</li>
@@ -185,12 +187,17 @@ public final class EvaluateJob {
             }
             List<SnapshotRecord> snaps = m.getSnapshots();
             ModelRef fin = null;
+            SnapshotRecord corruptFinal = null;
             List<ModelRef> members = new ArrayList<>();
             List<ModelRef> swa = new ArrayList<>();
             for (int j = 0; j < snaps.size(); j++) {
                 SnapshotRecord s = snaps.get(j);
                 if (!store.verify(s)) {
-                    manifest.notes.add("m" + i + ": snapshot " + s.path() + " fails its checksum; not used");
+                    if (s.hasKind(SnapshotKind.FINAL)) {
+                        corruptFinal = s;
+                    } else {
+                        manifest.notes.add("m" + i + ": snapshot " + s.path() + " fails its checksum; not used");
+                    }
                     continue;
                 }
                 String path = new Path(dir, s.path()).toString();
@@ -205,8 +212,26 @@ public final class EvaluateJob {
                             s.epoch(), s.iteration(), s.kind(), null, null, 0, 0);
                 }
             }
+            Fallback fallback = null;
+            if (fin == null && corruptFinal != null && !members.isEmpty()) {
+                // The member is still a trained network: its newest snapshot that verifies stands in for it.
+                ModelRef newest = members.stream().max(java.util.Comparator.comparingLong(ModelRef::iteration))
+                        .orElseThrow();
+                fin = new ModelRef("m" + i, ModelRef.Kind.MEMBER, i, newest.path(), newest.sha256(),
+                        newest.normalization(), newest.epoch(), newest.iteration(), newest.snapshotKinds(), null, null,
+                        0, 0);
+                fallback = new Fallback(relative(runDir, new Path(dir, corruptFinal.path()).toString()),
+                        relative(runDir, newest.path()), newest.id(), newest.epoch(), newest.iteration());
+                String why = fs.exists(new Path(dir, corruptFinal.path())) ? "fails its checksum" : "is missing";
+                String note = "m" + i + ": final snapshot " + fallback.corrupt() + " " + why + "; the member is "
+                        + "evaluated as its newest verified snapshot " + fallback.used() + " (" + newest.id()
+                        + ", epoch " + newest.epoch() + ", iteration " + newest.iteration() + ")";
+                manifest.notes.add(note);
+                out.println("chorus: evaluate: " + note);
+            }
             if (fin == null) {
-                manifest.excluded.add("m" + i + ": its final snapshot is missing or fails its checksum");
+                manifest.excluded.add("m" + i + ": " + (corruptFinal == null ? "no final snapshot is listed"
+                        : "its final snapshot " + corruptFinal.path() + " fails its checksum and no other snapshot verifies"));
                 continue;
             }
             finals.put(i, fin);
@@ -217,6 +242,11 @@ public final class EvaluateJob {
             library.add(fin);
             EvalManifest.Entry e = entry(fin, runDir);
             e.parameters = m.getParameters();
+            if (fallback != null) {
+                e.fallback = fallback.asMap();
+                e.note = "member " + i + ", snapshot at epoch " + fallback.epoch() + " (" + fallback.snapshot()
+                        + "): its final snapshot fails its checksum or is missing";
+            }
             entries.put(fin.id(), e);
             for (ModelRef r : members) {
                 library.add(r);
@@ -224,6 +254,19 @@ public final class EvaluateJob {
                 se.parameters = m.getParameters();
                 entries.put(r.id(), se);
             }
+        }
+    }
+
+    /** A member evaluated as one of its snapshots because its final snapshot failed its checksum. */
+    private record Fallback(String corrupt, String used, String snapshot, int epoch, long iteration) {
+        Map<String, Object> asMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("corrupt", corrupt);
+            m.put("used", used);
+            m.put("snapshot", snapshot);
+            m.put("epoch", epoch);
+            m.put("iteration", iteration);
+            return m;
         }
     }
 
