@@ -115,6 +115,9 @@ public final class EnsembleReport {
             if (e.note != null) {
                 row.put("note", e.note);
             }
+            if (e.fallback != null) {
+                row.put("fallback", e.fallback);
+            }
             double[][] p = test.probs().get(e.id);
             row.put("test", metrics(p, Probabilities.argmax(p), test.labels()));
             double[][] pv = val.probs().get(e.id);

@@ -42,5 +42,10 @@ public final class EvalManifest {
         /** Seconds a derived model took to build (averaging, batch-norm pass, head training). */
         public Double buildSeconds;
         public String note;
+        /**
+         * For a member whose final snapshot failed its checksum: that file ({@code corrupt}) and the snapshot
+         * evaluated in its place ({@code used}, {@code snapshot}, {@code epoch}, {@code iteration}); else null.
+         */
+        public Map<String, Object> fallback;
     }
 }

@@ -19,6 +19,7 @@ import io.chorus.driver.BadInputException;
 import io.chorus.driver.config.JobConfig;
 import io.chorus.driver.config.Keys;
 import io.chorus.driver.run.Tasks;
+import io.chorus.driver.scoring.Scoring;
 import io.chorus.driver.spark.MemberTask;
 import io.chorus.ensemble.heads.HeadSpec;
 import io.chorus.worker.Seeds;
@@ -38,7 +39,9 @@ import io.chorus.worker.train.SnapshotStore;
  * {@code chorus evaluate}: turns a trained run into probabilities and numbers, in four steps.
  * <ol>
  *   <li>List the library: every finished member's final network and each of its snapshots whose checksum
- *       verifies. Diverged and failed members are excluded from everything, and say so.</li>
+ *       verifies. A member whose final snapshot fails its checksum is evaluated as its newest snapshot that
+ *       verifies, and the console, eval/models.json and eval/metrics.json say so. Diverged and failed
+ *       members are excluded from everything, and say so.</li>
  *   <li>Build derived models in Spark tasks: each member's trajectory average over its SWA snapshots
  *       (batch-norm statistics recomputed), the cross-member average if asked for, the heads of an
  *       FC-head-only ensemble.</li>
@@ -138,12 +141,17 @@ public final class EvaluateJob {
             }
 
             int batch = config.get(Keys.EVALUATE_BATCH);
-            List<ProbabilityPass.Chunk> chunks = chunks(data, config.get(Keys.EVALUATE_TASKS), tasks.slots());
+            // One scoring task per slot of train.threads cores: the thread count the members trained with.
+            int threads = config.get(Keys.TRAIN_THREADS);
+            manifest.settings.put("scoring_batch", batch);
+            manifest.settings.put("scoring_threads", threads);
+            List<ProbabilityPass.Chunk> chunks = chunks(data, config.get(Keys.EVALUATE_TASKS), tasks.slots(), batch);
             out.printf(Locale.ROOT, "chorus: evaluate: class probabilities of %d model(s) on %d test and %d validation "
                     + "images in %d task(s)%n", library.size(), data.test().size(), data.prepared().validation().size(),
                     chunks.size());
             List<ProbabilityPass.ChunkProbs> results = tasks.map("chorus-eval-probs", "Chorus: class probabilities",
-                    chunks, ProbabilityPass.body(staging.getName(), shared, tasks.share(new ArrayList<>(library)), batch));
+                    chunks, ProbabilityPass.body(staging.getName(), shared, tasks.share(new ArrayList<>(library)), batch,
+                            threads));
             writeProbabilities(fs, staging, data, library, results, entries, manifest);
 
             manifest.models = new ArrayList<>(entries.values());
@@ -199,12 +207,17 @@ public final class EvaluateJob {
             }
             List<SnapshotRecord> snaps = m.getSnapshots();
             ModelRef fin = null;
+            SnapshotRecord corruptFinal = null;
             List<ModelRef> members = new ArrayList<>();
             List<ModelRef> swa = new ArrayList<>();
             for (int j = 0; j < snaps.size(); j++) {
                 SnapshotRecord s = snaps.get(j);
                 if (!store.verify(s)) {
-                    manifest.notes.add("m" + i + ": snapshot " + s.path() + " fails its checksum; not used");
+                    if (s.hasKind(SnapshotKind.FINAL)) {
+                        corruptFinal = s;
+                    } else {
+                        manifest.notes.add("m" + i + ": snapshot " + s.path() + " fails its checksum; not used");
+                    }
                     continue;
                 }
                 String path = new Path(dir, s.path()).toString();
@@ -219,8 +232,26 @@ public final class EvaluateJob {
                             s.epoch(), s.iteration(), s.kind(), null, null, 0, 0);
                 }
             }
+            Fallback fallback = null;
+            if (fin == null && corruptFinal != null && !members.isEmpty()) {
+                // The member is still a trained network: its newest snapshot that verifies stands in for it.
+                ModelRef newest = members.stream().max(java.util.Comparator.comparingLong(ModelRef::iteration))
+                        .orElseThrow();
+                fin = new ModelRef("m" + i, ModelRef.Kind.MEMBER, i, newest.path(), newest.sha256(),
+                        newest.normalization(), newest.epoch(), newest.iteration(), newest.snapshotKinds(), null, null,
+                        0, 0);
+                fallback = new Fallback(relative(runDir, new Path(dir, corruptFinal.path()).toString()),
+                        relative(runDir, newest.path()), newest.id(), newest.epoch(), newest.iteration());
+                String why = fs.exists(new Path(dir, corruptFinal.path())) ? "fails its checksum" : "is missing";
+                String note = "m" + i + ": final snapshot " + fallback.corrupt() + " " + why + "; the member is "
+                        + "evaluated as its newest verified snapshot " + fallback.used() + " (" + newest.id()
+                        + ", epoch " + newest.epoch() + ", iteration " + newest.iteration() + ")";
+                manifest.notes.add(note);
+                out.println("chorus: evaluate: " + note);
+            }
             if (fin == null) {
-                manifest.excluded.add("m" + i + ": its final snapshot is missing or fails its checksum");
+                manifest.excluded.add("m" + i + ": " + (corruptFinal == null ? "no final snapshot is listed"
+                        : "its final snapshot " + corruptFinal.path() + " fails its checksum and no other snapshot verifies"));
                 continue;
             }
             finals.put(i, fin);
@@ -231,6 +262,11 @@ public final class EvaluateJob {
             library.add(fin);
             EvalManifest.Entry e = entry(fin, runDir);
             e.parameters = m.getParameters();
+            if (fallback != null) {
+                e.fallback = fallback.asMap();
+                e.note = "member " + i + ", snapshot at epoch " + fallback.epoch() + " (" + fallback.snapshot()
+                        + "): its final snapshot fails its checksum or is missing";
+            }
             entries.put(fin.id(), e);
             for (ModelRef r : members) {
                 library.add(r);
@@ -238,6 +274,19 @@ public final class EvaluateJob {
                 se.parameters = m.getParameters();
                 entries.put(r.id(), se);
             }
+        }
+    }
+
+    /** A member evaluated as one of its snapshots because its final snapshot failed its checksum. */
+    private record Fallback(String corrupt, String used, String snapshot, int epoch, long iteration) {
+        Map<String, Object> asMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("corrupt", corrupt);
+            m.put("used", used);
+            m.put("snapshot", snapshot);
+            m.put("epoch", epoch);
+            m.put("iteration", iteration);
+            return m;
         }
     }
 
@@ -317,15 +366,21 @@ public final class EvaluateJob {
         return p.replaceFirst("^" + EVAL + "\\.tmp-[0-9a-f]+/", EVAL + "/");
     }
 
-    static List<ProbabilityPass.Chunk> chunks(EvalData data, int configuredTasks, int slots) throws IOException {
+    /**
+     * Each split cut into at most {@code tasks} chunks of whole scoring batches (fewer when a split has fewer
+     * batches), so that no batch is scored twice.
+     */
+    static List<ProbabilityPass.Chunk> chunks(EvalData data, int configuredTasks, int slots, int batch)
+            throws IOException {
         int tasks = configuredTasks > 0 ? configuredTasks : 2 * Math.max(1, slots);
         List<ProbabilityPass.Chunk> chunks = new ArrayList<>();
         int index = 0;
         for (String split : List.of(EvalData.Split.TEST, EvalData.Split.VALIDATION)) {
             int n = data.split(split).size();
-            int per = Math.max(1, (n + tasks - 1) / tasks);
-            for (int from = 0; from < n; from += per) {
-                chunks.add(new ProbabilityPass.Chunk(split, from, Math.min(n, from + per), index++));
+            for (int[] r : Scoring.ranges(n, tasks, batch)) {
+                if (r[1] > r[0]) {
+                    chunks.add(new ProbabilityPass.Chunk(split, r[0], r[1], index++));
+                }
             }
         }
         return chunks;

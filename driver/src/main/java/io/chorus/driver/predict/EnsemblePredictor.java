@@ -2,28 +2,23 @@ package io.chorus.driver.predict;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import org.apache.hadoop.conf.Configuration;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 import io.chorus.driver.eval.ModelStore;
+import io.chorus.driver.scoring.Scoring;
 import io.chorus.ensemble.Probabilities;
 import io.chorus.ensemble.combine.Average;
 import io.chorus.ensemble.combine.Vote;
-import io.chorus.ensemble.heads.Backbone;
-import io.chorus.ensemble.heads.HeadEnsemble;
 import io.chorus.ensemble.uncertainty.Uncertainty;
-import io.chorus.worker.data.BatchSource;
 import io.chorus.worker.data.ImageData;
 
 /**
- * Scores images with one {@link EnsembleSpec} wherever it runs (a Spark task, the driver): every network is
- * loaded once per JVM through {@link ModelStore} after its checksum is checked, heads share one backbone
- * pass per batch, and the members' probabilities are combined and summarized per image.
+ * Scores images with one {@link EnsembleSpec} wherever it runs (a Spark task, the driver): the members'
+ * probabilities come from {@link Scoring}, the routine the evaluation uses (every network loaded once per
+ * JVM through {@link ModelStore} after its checksum is checked, heads sharing one backbone pass per batch,
+ * batches aligned to the images' indexes), then they are combined and summarized per image.
  */
 public final class EnsemblePredictor {
     /** Cache scope of prediction in {@link ModelStore}: one per JVM, whatever the run. */
@@ -42,7 +37,10 @@ public final class EnsemblePredictor {
     public record Scores(double[][] probability, int[] prediction, Uncertainty.Measures uncertainty) {
     }
 
-    /** Scores images {@code [from, to)} of {@code images}, {@code batch} at a time. */
+    /**
+     * Scores images {@code [from, to)} of {@code images}, {@code batch} at a time; batch {@code k} is images
+     * {@code [k * batch, (k + 1) * batch)} of {@code images} whatever the range.
+     */
     public static Scores score(EnsembleSpec spec, ImageData images, int from, int to, int batch, Configuration conf)
             throws IOException {
         List<double[][]> members = memberProbabilities(spec, images, from, to, batch, conf);
@@ -58,67 +56,32 @@ public final class EnsemblePredictor {
         return new Scores(p, prediction, Uncertainty.of(members, spec.weights()));
     }
 
-    /** Each model's probabilities on images {@code [from, to)}, in the spec's order. */
+    /**
+     * Each model's probabilities on images {@code [from, to)}, in the spec's order, computed by
+     * {@link Scoring} (batches aligned to absolute indexes of {@code images}, {@link Scoring#DEFAULT_THREADS}
+     * threads) and widened to double, as eval/probs CSVs hold them.
+     */
     static List<double[][]> memberProbabilities(EnsembleSpec spec, ImageData images, int from, int to, int batch,
                                                 Configuration conf) throws IOException {
-        int n = to - from;
-        Map<String, double[][]> out = new LinkedHashMap<>();
-        Map<EnsembleSpec.Model, List<EnsembleSpec.Model>> heads = new LinkedHashMap<>();
+        List<Scoring.Model> models = new ArrayList<>();
         for (EnsembleSpec.Model m : spec.models()) {
-            if (m.backbone() != null) {
-                heads.computeIfAbsent(m.backbone(), b -> new ArrayList<>()).add(m);
-                continue;
-            }
-            double[][] p = new double[n][];
-            try (ModelStore.Lease lease = ModelStore.borrow(SCOPE, m.path(), m.sha256(), conf)) {
-                for (int f = from; f < to; f += batch) {
-                    int t = Math.min(to, f + batch);
-                    INDArray x = BatchSource.toDataSet(images, m.normalization(), f, t).getFeatures();
-                    copy(lease.net().output(false, x)[0], p, f - from);
-                }
-            }
-            out.put(m.id(), p);
+            models.add(new Scoring.Model(m.id(), m.path(), m.sha256(), m.normalization(),
+                    m.backbone() == null ? null : Scoring.Model.plain(m.backbone().id(), m.backbone().path(),
+                            m.backbone().sha256(), m.backbone().normalization()), 0, 0));
         }
-        for (Map.Entry<EnsembleSpec.Model, List<EnsembleSpec.Model>> group : heads.entrySet()) {
-            EnsembleSpec.Model b = group.getKey();
-            List<ModelStore.Lease> leases = new ArrayList<>();
-            try {
-                leases.add(ModelStore.borrow(SCOPE, b.path(), b.sha256(), conf));
-                List<ComputationGraph> nets = new ArrayList<>();
-                for (EnsembleSpec.Model h : group.getValue()) {
-                    leases.add(ModelStore.borrow(SCOPE, h.path(), h.sha256(), conf));
-                    nets.add(leases.get(leases.size() - 1).net());
-                    out.put(h.id(), new double[n][]);
-                }
-                HeadEnsemble ensemble = new HeadEnsemble(new Backbone(leases.get(0).net()), nets);
-                for (int f = from; f < to; f += batch) {
-                    int t = Math.min(to, f + batch);
-                    List<INDArray> probs = ensemble.predict(BatchSource.toDataSet(images, b.normalization(), f, t)
-                            .getFeatures());
-                    for (int h = 0; h < nets.size(); h++) {
-                        copy(probs.get(h), out.get(group.getValue().get(h).id()), f - from);
-                    }
-                }
-            } finally {
-                leases.forEach(ModelStore.Lease::close);
-            }
-        }
+        int classes = spec.classes();
+        Scoring.Result r = Scoring.score(SCOPE, models, images, from, to, batch, Scoring.DEFAULT_THREADS, classes, conf);
         List<double[][]> ordered = new ArrayList<>();
         for (EnsembleSpec.Model m : spec.models()) {
-            ordered.add(out.get(m.id()));
+            float[] p = r.probs().get(m.id());
+            double[][] rows = new double[to - from][classes];
+            for (int i = 0; i < rows.length; i++) {
+                for (int k = 0; k < classes; k++) {
+                    rows[i][k] = p[i * classes + k];
+                }
+            }
+            ordered.add(rows);
         }
         return ordered;
-    }
-
-    /** Float outputs widened to double, as eval/probs CSVs hold them. */
-    private static void copy(INDArray probs, double[][] into, int row) {
-        float[][] m = probs.toFloatMatrix();
-        for (int i = 0; i < m.length; i++) {
-            double[] r = new double[m[i].length];
-            for (int k = 0; k < r.length; k++) {
-                r[k] = m[i][k];
-            }
-            into[row + i] = r;
-        }
     }
 }

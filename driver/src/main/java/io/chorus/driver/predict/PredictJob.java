@@ -201,7 +201,7 @@ public final class PredictJob {
         org.apache.spark.api.java.JavaSparkContext jsc = new org.apache.spark.api.java.JavaSparkContext(spark.sparkContext());
         int n = images.size();
         int tasks = Math.max(1, Math.min(2 * jsc.defaultParallelism(), (n + batch - 1) / batch));
-        List<int[]> ranges = ranges(n, tasks);
+        List<int[]> ranges = io.chorus.driver.scoring.Scoring.ranges(n, tasks, batch); // whole scoring batches
         Broadcast<ImageData> imagesB = jsc.broadcast(images);
         Broadcast<EnsembleSpec> specB = jsc.broadcast(spec);
         Broadcast<SerializableHadoopConf> confB = jsc.broadcast(new SerializableHadoopConf(hadoop));

@@ -13,21 +13,34 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
+import io.chorus.driver.eval.ModelStore;
 import io.chorus.driver.eval.ProbsCsv;
 import io.chorus.driver.eval.TinyRun;
+import io.chorus.driver.scoring.Scoring;
+import io.chorus.worker.data.BatchSource;
 import io.chorus.worker.data.DataFiles;
 import io.chorus.worker.data.ImageData;
 import io.chorus.worker.fs.Json;
+import io.chorus.worker.zoo.ModelZoo;
 
 /**
  * Batch prediction scores images as the evaluation did: on the tiny evaluated run, each model's
- * probabilities equal those in eval/probs/*.csv (same networks, same normalization) to 1e-6, and each
- * ensemble's accuracy on those test images equals the one in eval/metrics.json. Not bit for bit: oneDNN's
- * convolutions may round the last bit differently for another batch size, and the evaluation used other
- * batches (most rows do match exactly).
+ * probabilities equal those in eval/probs/*.csv bit for bit when scored with the evaluation's batch size and
+ * thread count, whatever range of images is asked for (both go through {@link Scoring}, whose batches are
+ * aligned to the images' indexes); with another batch size they stay within a bound derived from float32
+ * arithmetic (see {@link #anotherBatchSizeStaysWithinTheFloat32Bound}); and each ensemble's accuracy on
+ * those test images equals the one in eval/metrics.json.
  */
 class EnsemblePredictorTest {
     static File run;
@@ -35,7 +48,11 @@ class EnsemblePredictorTest {
     static FileSystem fs;
     static ImageData test;
     static JsonNode metrics;
+    static int evalBatch;
     static final Configuration CONF = new Configuration();
+    static final List<String> COMBINERS = List.of("average", "heads", "selection", "swa");
+    /** float32 unit roundoff. */
+    static final double U = Math.scalb(1.0, -24);
 
     @BeforeAll
     static void evaluatedRun() throws IOException {
@@ -44,24 +61,148 @@ class EnsemblePredictorTest {
         fs = FileSystem.getLocal(CONF).getRaw();
         metrics = Json.MAPPER.readTree(new File(run, "eval/metrics.json"));
         test = DataFiles.loadTest("/usr/share/datasets/fashion-mnist", 10, CONF).limit(metrics.get("test_examples").asInt());
+        JsonNode settings = Json.MAPPER.readTree(new File(run, "eval/models.json")).get("settings");
+        evalBatch = settings.get("scoring_batch").asInt();
+        assertEquals(Scoring.DEFAULT_THREADS, settings.get("scoring_threads").asInt(),
+                "the evaluation scored with the threads prediction uses");
     }
 
     private static ProbsCsv csv(String id) throws IOException {
         return ProbsCsv.read(fs, new Path(runDir, "eval/probs/" + id + ".csv"));
     }
 
+    /** The float a CSV value was written from (Float.toString round-trips). */
+    private static int bits(double v) {
+        return Float.floatToIntBits((float) v);
+    }
+
     @Test
-    void eachModelsProbabilitiesEqualTheEvaluations() throws IOException {
-        for (String combiner : List.of("average", "heads", "selection")) {
+    void sameBatchAndThreadsGiveTheEvaluationsFloats() throws IOException {
+        // The evaluation cut the 1000 test images into chunks of whole batches; these ranges cut them
+        // otherwise, across batch boundaries.
+        int[][] ranges = {{0, test.size()}, {137, 771}, {evalBatch - 1, evalBatch + 1}};
+        for (String combiner : COMBINERS) {
             EnsembleSpec spec = EnsembleSpec.read(fs, runDir, combiner);
-            List<double[][]> members = EnsemblePredictor.memberProbabilities(spec, test, 0, test.size(), 128, CONF);
-            for (int i = 0; i < spec.models().size(); i++) {
-                double[][] expected = csv(spec.models().get(i).id()).p();
-                for (int j = 0; j < expected.length; j++) {
-                    assertArrayEquals(expected[j], members.get(i)[j], 1e-6, combiner + " " + spec.models().get(i).id() + " row " + j);
+            for (int[] r : ranges) {
+                List<double[][]> members = EnsemblePredictor.memberProbabilities(spec, test, r[0], r[1], evalBatch, CONF);
+                for (int i = 0; i < spec.models().size(); i++) {
+                    double[][] expected = csv(spec.models().get(i).id()).p();
+                    for (int j = r[0]; j < r[1]; j++) {
+                        for (int c = 0; c < expected[j].length; c++) {
+                            assertEquals(bits(expected[j][c]), bits(members.get(i)[j - r[0]][c]), combiner + " "
+                                    + spec.models().get(i).id() + " images [" + r[0] + ", " + r[1] + ") row " + j
+                                    + " class " + c + ": " + expected[j][c] + " vs " + members.get(i)[j - r[0]][c]);
+                        }
+                    }
                 }
             }
         }
+    }
+
+    /**
+     * With batches of 128 (and 7) instead of the evaluation's, the engine runs other kernels (on an AVX-512
+     * Xeon batches of up to 120 images take another convolution/GEMM path than batches of 127 and more; the
+     * last batch of 1000 images in 128s holds 104), which add the same float32 products in another order.
+     * How far can that move a probability? Per image, assuming direct convolution and GEMM (sums reordered,
+     * no Winograd or FFT transform):
+     * <ul>
+     *   <li>A sum of K float32 terms changes under reordering by at most {@code 2 gamma(K) sum|terms|},
+     *       {@code gamma(K) = K u / (1 - K u)}, {@code u = 2^-24} (Higham, Accuracy and Stability of Numerical
+     *       Algorithms, (3.5)). That worst case needs every rounding error to have the same sign; carried
+     *       through LeNet's layers with |weights| it exceeds 1 here (lost cancellation in the dense layers
+     *       multiplies magnitudes by 10^4), so it says nothing. With rounding errors independent and of mean
+     *       zero (Higham and Mary, A New Approach to Probabilistic Rounding Error Analysis, SISC 2019, Thm 2.4)
+     *       it is {@code lambda sqrt(K) u sum|terms|}, failing with probability below {@code 2K exp(-lambda^2/2)};
+     *       {@code lambda = 8} (below 1e-11 per sum).</li>
+     *   <li>The network's sums then compound as independent relative errors over its layers: the logits move by
+     *       at most {@code lambda u sqrt(sum_l K_l)} (K_l: the terms of one sum of layer l, bias included; 2
+     *       per batch normalization for its two roundings that matter after the mean is subtracted) relative to
+     *       the output layer's absolute sum {@code A_c = sum_j |W_cj h_j| + |b_c|} (h: its input, as computed),
+     *       which accounts for the cancellation inside the last layer; a factor 2 for two orders each off the
+     *       exact result.</li>
+     *   <li>Softmax: {@code dp_i = p_i (dz_i - sum_j p_j dz_j)}, so {@code |dp_i| <= 2 p_i (1 - p_i) max|dz| <=
+     *       max|dz| / 2}; its own exp, 10-term sum and division differ by at most {@code 2 * 12u}.</li>
+     * </ul>
+     * So {@code |dp| <= lambda u sqrt(sum_l K_l) max_c A_c + 24u}: for these networks (sqrt(sum K) about 43, A up to
+     * about 100) a few 1e-4, against differences of about 1e-6 and against 1e-1 and more for a wrong model,
+     * normalization or row. Computed below for every model and image from the network's own weights and
+     * activations (for a head: its backbone's layers and the head's).
+     */
+    @Test
+    void anotherBatchSizeStaysWithinTheFloat32Bound() throws IOException {
+        double worstRatio = 0;
+        double largest = 0;
+        double loosest = 0;
+        for (String combiner : COMBINERS) {
+            EnsembleSpec spec = EnsembleSpec.read(fs, runDir, combiner);
+            for (int batch : new int[] {128, 7}) {
+                List<double[][]> members = EnsemblePredictor.memberProbabilities(spec, test, 0, test.size(), batch, CONF);
+                int differing = 0;
+                for (int i = 0; i < spec.models().size(); i++) {
+                    EnsembleSpec.Model m = spec.models().get(i);
+                    double[] bound = bound(m);
+                    double[][] expected = csv(m.id()).p();
+                    for (int j = 0; j < expected.length; j++) {
+                        loosest = Math.max(loosest, bound[j]);
+                        for (int c = 0; c < expected[j].length; c++) {
+                            double d = Math.abs((float) expected[j][c] - members.get(i)[j][c]);
+                            differing += d > 0 ? 1 : 0;
+                            largest = Math.max(largest, d);
+                            worstRatio = Math.max(worstRatio, d / bound[j]);
+                            assertTrue(d <= bound[j], combiner + " " + m.id() + " batch " + batch + " row " + j + " class "
+                                    + c + ": " + expected[j][c] + " vs " + members.get(i)[j][c] + ", bound " + bound[j]);
+                        }
+                    }
+                }
+                System.out.printf(java.util.Locale.ROOT, "%s, batch %d: %d probabilities differ from the evaluation's%n",
+                        combiner, batch, differing);
+            }
+        }
+        System.out.printf(java.util.Locale.ROOT, "largest difference %.3g, largest bound %.3g, largest difference / "
+                + "bound %.3g%n", largest, loosest, worstRatio);
+    }
+
+    private static final double LAMBDA = 8;
+
+    /** Per test image: the bound on the difference of any class probability (see above). */
+    private static double[] bound(EnsembleSpec.Model m) throws IOException {
+        ComputationGraph net = ModelStore.read(m.path(), m.sha256(), CONF);
+        INDArray x = BatchSource.toDataSet(test, m.normalization(), 0, test.size()).getFeatures();
+        long terms = terms(net);
+        if (m.backbone() != null) {
+            ComputationGraph member = ModelStore.read(m.backbone().path(), m.backbone().sha256(), CONF);
+            terms += terms(member);
+            x = member.feedForward(new INDArray[] {x}, false).get(ModelZoo.FEATURES);
+        }
+        String out = net.getConfiguration().getNetworkOutputs().get(0);
+        String in = net.getConfiguration().getVertexInputs().get(out).get(0);
+        INDArray h = Transforms.abs(net.feedForward(new INDArray[] {x}, false).get(in));
+        org.deeplearning4j.nn.api.Layer o = net.getLayer(out);
+        INDArray absolute = h.mmul(Transforms.abs(o.getParam("W"))).addiRowVector(Transforms.abs(o.getParam("b")));
+        double[] max = absolute.max(1).toDoubleVector();
+        double[] bound = new double[max.length];
+        for (int j = 0; j < max.length; j++) {
+            bound[j] = LAMBDA * U * Math.sqrt(terms) * max[j] + 24 * U;
+        }
+        return bound;
+    }
+
+    /** Sum over the layers of the number of terms of one of their sums. */
+    private static long terms(ComputationGraph net) {
+        long k = 0;
+        for (org.deeplearning4j.nn.api.Layer l : net.getLayers()) {
+            Object conf = l.conf().getLayer();
+            if (conf instanceof BatchNormalization) {
+                k += 2;
+            } else if (conf instanceof ConvolutionLayer c) {
+                k += c.getNIn() * c.getKernelSize()[0] * c.getKernelSize()[1] + 1;
+            } else if (conf instanceof FeedForwardLayer f) {
+                k += f.getNIn() + 1;
+            } else if (conf instanceof SubsamplingLayer s && s.getPoolingType() != PoolingType.MAX) {
+                k += (long) s.getKernelSize()[0] * s.getKernelSize()[1];
+            }
+        }
+        return k;
     }
 
     @Test
