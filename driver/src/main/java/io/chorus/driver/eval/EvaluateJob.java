@@ -18,9 +18,9 @@ import org.apache.hadoop.fs.Path;
 import io.chorus.driver.BadInputException;
 import io.chorus.driver.config.JobConfig;
 import io.chorus.driver.config.Keys;
+import io.chorus.driver.run.RunLayout;
 import io.chorus.driver.run.Tasks;
 import io.chorus.driver.scoring.Scoring;
-import io.chorus.driver.spark.MemberTask;
 import io.chorus.ensemble.heads.HeadSpec;
 import io.chorus.worker.Seeds;
 import io.chorus.worker.data.DataFormatException;
@@ -53,7 +53,7 @@ import io.chorus.worker.train.SnapshotStore;
  * failed evaluation leaves the previous one intact.
  */
 public final class EvaluateJob {
-    public static final String EVAL = "eval";
+    public static final String EVAL = RunLayout.EVAL;
     public static final String PROBS = "probs";
     public static final String PROBS_VALIDATION = "probs-validation";
     public static final String MODELS = "models";
@@ -176,7 +176,7 @@ public final class EvaluateJob {
     private static ImageShape trainedShape(FileSystem fs, Path runDir, int members) {
         for (int i = 0; i < members; i++) {
             try {
-                Optional<MemberManifest> m = new SnapshotStore(fs, MemberTask.memberDir(runDir, i)).readManifest();
+                Optional<MemberManifest> m = new SnapshotStore(fs, RunLayout.memberDir(runDir, i)).readManifest();
                 if (m.isPresent() && m.get().getStatus() == MemberStatus.FINISHED && m.get().getInput() != null) {
                     return m.get().getInput();
                 }
@@ -192,7 +192,7 @@ public final class EvaluateJob {
                              Map<Integer, List<ModelRef>> swaPoints, Map<Integer, Double> lastValAccuracy)
             throws IOException {
         for (int i = 0; i < config.members(); i++) {
-            Path dir = MemberTask.memberDir(runDir, i);
+            Path dir = RunLayout.memberDir(runDir, i);
             SnapshotStore store = new SnapshotStore(fs, dir);
             Optional<MemberManifest> mm = store.readManifest();
             if (mm.isEmpty()) {

@@ -6,13 +6,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
+import io.chorus.driver.run.RunLayout;
 import io.chorus.worker.data.ImageShape;
 import io.chorus.worker.data.Normalization;
 import io.chorus.worker.fs.HadoopFiles;
@@ -170,7 +170,7 @@ public record EnsembleSpec(String name, boolean vote, List<Model> models, double
     }
 
     private static MemberManifest manifest(FileSystem fs, Path runDir, int member) {
-        Path dir = new Path(runDir, String.format(Locale.ROOT, "members/member-%03d", member));
+        Path dir = RunLayout.memberDir(runDir, member);
         try {
             return new SnapshotStore(fs, dir).readManifest().orElseThrow(
                     () -> new IllegalArgumentException(dir + " has no member.json"));

@@ -39,15 +39,12 @@ public final class MemberTask implements Serializable {
         this.faults = faults;
     }
 
-    public static Path memberDir(Path runDir, int member) {
-        return RunLayout.memberDir(runDir, member);
-    }
 
     public MemberOutcome train(MemberSpec spec, TrainingData data, Configuration conf, Attempt.Placement where,
                                int attempt, Progress.Listener also) throws IOException {
         io.chorus.worker.engine.Devices.bind(where.gpus());
         PreparedData prepared = data.prepared(spec.data(), jobSeed);
-        Path dir = memberDir(new Path(runDir), spec.id());
+        Path dir = RunLayout.memberDir(new Path(runDir), spec.id());
         FileSystem fs = HadoopFiles.fileSystem(dir, conf);
         ProgressFile progress = new ProgressFile(fs, dir);
         MemberManifest m = new MemberTrainer(fs, faults.hook(spec.id(), attempt)).train(spec, prepared, dir, true, p -> {
