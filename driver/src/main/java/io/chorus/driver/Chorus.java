@@ -84,7 +84,9 @@ public final class Chorus {
             return ExitCode.BAD_INPUT;
         } catch (Exception | LinkageError e) {
             Log.LOG.error("failed", e);
-            err.println("chorus: failed: " + e + (verbose ? "" : " (the stack trace is in " + logFile() + "; --verbose prints it)"));
+            String log = logFile();
+            err.println("chorus: failed: " + e + (verbose ? "" : log != null ? " (the stack trace is in " + log
+                    + "; --verbose prints it)" : " (--verbose prints the stack trace)"));
             if (verbose) {
                 e.printStackTrace(err);
             }
@@ -112,8 +114,10 @@ public final class Chorus {
         static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Chorus.class);
     }
 
+    /** The log file that got the stack trace, or null when the logging configuration in force wrote none. */
     private static String logFile() {
-        return System.getProperty(LOG_FILE, new java.io.File(System.getProperty("java.io.tmpdir"), "chorus.log").getPath());
+        String f = System.getProperty(LOG_FILE, new java.io.File(System.getProperty("java.io.tmpdir"), "chorus.log").getPath());
+        return new java.io.File(f).isFile() ? f : null;
     }
 
     /** Reads and validates the job file; every problem is a {@link BadInputException} naming the key. */

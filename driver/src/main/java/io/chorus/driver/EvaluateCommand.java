@@ -82,10 +82,7 @@ final class EvaluateCommand {
                 ? new InProcessRunner(runDir.toString(), config.seed(), hadoop, out)
                 : new SparkRunner("chorus evaluate " + runDir.getName(), master, conf, config.trainSpec().threads(),
                 runDir.toString(), config.seed(), hadoop, out)) {
-            int stale = layout.removeStaleTemporaries();
-            if (stale > 0) {
-                out.printf(java.util.Locale.ROOT, "chorus: removed %d temporary file(s) that an earlier command left behind%n", stale);
-            }
+            layout.removeStaleTemporaries(out);
             Map<String, Object> metrics = new EvaluateJob(hadoop, out).run(config, runDir, runner.tasks(), data);
             EvaluationSummary.print(metrics, out);
         }

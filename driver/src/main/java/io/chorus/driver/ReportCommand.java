@@ -34,6 +34,7 @@ final class ReportCommand {
         }
         Path page;
         try (RunLock lock = RunLock.acquire(layout, "chorus report", out)) {
+            layout.removeStaleTemporaries(out);
             page = ReportJob.write(layout.fs(), layout.root());
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage(), e);

@@ -117,10 +117,7 @@ public final class TrainJob {
                 out.println("chorus: --overwrite: deleting the run in " + runDir);
                 layout.deleteRun(inputs);
             } else if (state == RunLayout.State.RUN) {
-                int stale = layout.removeStaleTemporaries();
-                if (stale > 0) {
-                    out.printf(Locale.ROOT, "chorus: removed %d temporary file(s) that an earlier command left behind%n", stale);
-                }
+                layout.removeStaleTemporaries(out);
             }
             if (request.data() != null) {
                 fs.mkdirs(layout.data());

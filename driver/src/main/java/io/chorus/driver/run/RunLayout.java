@@ -285,9 +285,17 @@ public final class RunLayout {
     /**
      * Removes what killed processes left behind: temporaries of atomic writes in the run, its members and
      * their snapshot folders, and staging folders of evaluations and reports. Only for the holder of the lock:
-     * nobody else writes then.
+     * nobody else writes then. Says on {@code out} how many it removed, if any.
      */
-    public int removeStaleTemporaries() throws IOException {
+    public int removeStaleTemporaries(java.io.PrintStream out) throws IOException {
+        int removed = removeStaleTemporaries();
+        if (removed > 0) {
+            out.printf(Locale.ROOT, "chorus: removed %d temporary file(s) that an earlier command left behind%n", removed);
+        }
+        return removed;
+    }
+
+    private int removeStaleTemporaries() throws IOException {
         int removed = removeTemporaries(root);
         if (fs.exists(members())) {
             for (FileStatus m : fs.listStatus(members())) {
