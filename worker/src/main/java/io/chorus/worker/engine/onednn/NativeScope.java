@@ -1,0 +1,178 @@
+package io.chorus.worker.engine.onednn;
+
+import static io.chorus.worker.engine.onednn.OneDnn.check;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_tag;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_destroy;
+
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_post_ops;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * Owns native things (aligned buffers, memory descriptors, memory objects, primitive descriptors,
+ * primitives, attributes) and frees all of them, newest first, in {@link #close()}. Nothing here waits
+ * for the garbage collector: JavaCPP's own deallocators are bypassed by closing every pointer here.
+ */
+final class NativeScope implements AutoCloseable {
+    private static final int ALIGN = 64;
+
+    private final Deque<Runnable> releases = new ArrayDeque<>();
+    private boolean closed;
+
+    /** A float buffer in native memory, 64-byte aligned (what oneDNN's kernels prefer). */
+    record Buffer(long address, long bytes) {
+        FloatBuffer floats() {
+            return new BytePointer(new Raw(address)).capacity(bytes).limit(bytes).asByteBuffer()
+                    .order(ByteOrder.nativeOrder()).asFloatBuffer();
+        }
+
+        Pointer pointer() {
+            return new Raw(address);
+        }
+
+        /** The sub-buffer starting {@code floatOffset} floats in. */
+        Buffer slice(long floatOffset, long floats) {
+            if (floatOffset < 0 || (floatOffset + floats) * Float.BYTES > bytes) {
+                throw new IndexOutOfBoundsException(floatOffset + "+" + floats + " floats in " + bytes + " bytes");
+            }
+            return new Buffer(address + floatOffset * Float.BYTES, floats * Float.BYTES);
+        }
+    }
+
+    /** A oneDNN memory object over a buffer this scope or someone else owns. */
+    record Mem(dnnl_memory memory, dnnl_memory_desc desc, Buffer buffer) {
+    }
+
+    /** A pointer at a given address; passing it to native code passes exactly that address. */
+    static final class Raw extends Pointer {
+        Raw(long address) {
+            this.address = address;
+        }
+    }
+
+    Buffer allocate(long bytes) {
+        ensureOpen();
+        BytePointer p = new BytePointer(Math.max(bytes, 1) + ALIGN);
+        p.fill(0);
+        releases.push(p::close);
+        long aligned = (p.address() + ALIGN - 1) / ALIGN * ALIGN;
+        return new Buffer(aligned, bytes);
+    }
+
+    /** A plain f32 descriptor of the given logical dims and format tag (e.g. {@code dnnl_nchw}). */
+    dnnl_memory_desc desc(long[] dims, int tag) {
+        ensureOpen();
+        dnnl_memory_desc md = new dnnl_memory_desc();
+        check(dnnl_memory_desc_create_with_tag(md, dims.length, dims, dnnl_f32, tag),
+                "dnnl_memory_desc_create_with_tag(" + java.util.Arrays.toString(dims) + ", tag " + tag + ")");
+        releases.push(() -> dnnl_memory_desc_destroy(md));
+        return md;
+    }
+
+    /** Adopts a descriptor some oneDNN call created for us. */
+    dnnl_memory_desc adopt(dnnl_memory_desc md) {
+        releases.push(() -> dnnl_memory_desc_destroy(md));
+        return md;
+    }
+
+    /** New zeroed memory laid out as {@code md}. */
+    Mem memory(dnnl_memory_desc md) {
+        return wrap(md, allocate(dnnl_memory_desc_get_size(md)));
+    }
+
+    /** Memory over an existing buffer (which must be at least {@code md}'s size and outlive this scope). */
+    Mem wrap(dnnl_memory_desc md, Buffer buffer) {
+        ensureOpen();
+        long need = dnnl_memory_desc_get_size(md);
+        if (buffer.bytes() < need) {
+            throw new IllegalArgumentException("buffer of " + buffer.bytes() + " bytes for a " + need + "-byte memory");
+        }
+        dnnl_memory m = new dnnl_memory();
+        check(dnnl_memory_create(m, md, OneDnn.get().engine(), buffer.pointer()), "dnnl_memory_create");
+        releases.push(() -> dnnl_memory_destroy(m));
+        return new Mem(m, md, buffer);
+    }
+
+    /** Memory whose descriptor views part of {@code buffer} (a sub-memory); no size check. */
+    Mem view(dnnl_memory_desc md, Buffer buffer) {
+        ensureOpen();
+        dnnl_memory m = new dnnl_memory();
+        check(dnnl_memory_create(m, md, OneDnn.get().engine(), buffer.pointer()), "dnnl_memory_create(view)");
+        releases.push(() -> dnnl_memory_destroy(m));
+        return new Mem(m, md, buffer);
+    }
+
+    /** Takes ownership of a primitive descriptor just created (status already checked). */
+    dnnl_primitive_desc own(dnnl_primitive_desc pd) {
+        releases.push(() -> dnnl_primitive_desc_destroy(pd));
+        return pd;
+    }
+
+    dnnl_primitive_attr own(dnnl_primitive_attr attr) {
+        releases.push(() -> dnnl_primitive_attr_destroy(attr));
+        return attr;
+    }
+
+    dnnl_post_ops own(dnnl_post_ops ops) {
+        releases.push(() -> dnnl_post_ops_destroy(ops));
+        return ops;
+    }
+
+    dnnl_primitive primitive(dnnl_primitive_desc pd, String what) {
+        ensureOpen();
+        dnnl_primitive p = new dnnl_primitive();
+        check(dnnl_primitive_create(p, pd), "dnnl_primitive_create(" + what + ")");
+        releases.push(() -> dnnl_primitive_destroy(p));
+        return p;
+    }
+
+    /** Registers any other release action, run in reverse order of registration. */
+    void onClose(Runnable release) {
+        releases.push(release);
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("native scope already closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException first = null;
+        while (!releases.isEmpty()) {
+            try {
+                releases.pop().run();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}

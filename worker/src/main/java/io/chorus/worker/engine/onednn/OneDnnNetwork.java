@@ -1,0 +1,213 @@
+package io.chorus.worker.engine.onednn;
+
+import java.nio.FloatBuffer;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A model-zoo ComputationGraph compiled onto oneDNN: training steps and inference without DL4J's
+ * layers, over parameters held in DL4J's flat layout (see {@link ParameterStore}).
+ *
+ * <p>Plans (primitive descriptors, primitives, activation memories) are built once per batch size and
+ * mode, lazily, and reused: a training run sees two, the full batch and the odd last one.
+ *
+ * <p>Loss: softmax cross-entropy, mean over the batch, plus {@code 0.5 * l2 * sum(w^2)} as DL4J scores
+ * L2. Dropout masks come from the engine's own generator, seeded by {@link #setDropoutSeed} (DL4J's
+ * generator cannot be reproduced, so a network with dropout trains like DL4J's in distribution, not
+ * bitwise).
+ *
+ * <p>Not thread-safe. Frees all native memory in {@link #close()}.
+ */
+public final class OneDnnNetwork implements AutoCloseable {
+    private static final double LOG_CLIP = 1e-10;
+
+    private final ParameterStore params;
+    private final CompiledGraph graph;
+    private final Optimizer optimizer;
+    private final Map<Integer, Plan> training = new HashMap<>();
+    private final Map<Integer, Plan> inference = new HashMap<>();
+    private int iteration;
+    private long dropoutSeed;
+    private SplittableRandom rng = new SplittableRandom(0);
+    private boolean closed;
+
+    private OneDnnNetwork(ComputationGraph net, long channels, long height, long width) {
+        OneDnn.get();
+        params = new ParameterStore(net);
+        try {
+            graph = GraphCompiler.compile(net, params, channels, height, width);
+            optimizer = new Optimizer(net);
+        } catch (RuntimeException e) {
+            params.close();
+            throw e;
+        }
+        iteration = net.getIterationCount();
+    }
+
+    /**
+     * Compiles {@code net} for NCHW inputs of the given image shape, copying its parameters and updater
+     * state.
+     *
+     * @throws UnsupportedGraphException naming the first layer or vertex the engine cannot run
+     */
+    public static OneDnnNetwork compile(ComputationGraph net, long channels, long height, long width) {
+        return new OneDnnNetwork(net, channels, height, width);
+    }
+
+    /** The iteration the next {@link #fit} performs (DL4J's iteration count). */
+    public int iteration() {
+        return iteration;
+    }
+
+    /** Seeds the dropout masks of the next {@link #fit} (the trainer derives it from seed and iteration). */
+    public void setDropoutSeed(long seed) {
+        dropoutSeed = seed;
+    }
+
+    /**
+     * One training step on {@code features} [n, c, h, w] and one-hot {@code labels} [n, classes]:
+     * forward, backward, the optimizer update at {@code learningRate}, batch normalization's running
+     * statistics.
+     *
+     * @return the score DL4J would report for this step: mean loss plus L2 term, before the update
+     */
+    public double fit(INDArray features, INDArray labels, double learningRate) {
+        double score = gradient(features, labels);
+        Plan plan = training.get((int) features.size(0));
+        optimizer.step(params.values().floats(), params.gradients().floats(), params.state().floats(),
+                learningRate, iteration);
+        plan.runStatistics();
+        iteration++;
+        return score;
+    }
+
+    /**
+     * Forward and backward without an update: leaves the gradient of the mean loss (without the L2 term)
+     * in the gradient buffer, see {@link #gradientCopy()}; returns the score as {@link #fit} does.
+     */
+    public double gradient(INDArray features, INDArray labels) {
+        ensureOpen();
+        int n = (int) features.size(0);
+        Plan plan = training.computeIfAbsent(n, b -> Plan.compile(graph, params, b, true, () -> rng));
+        rng = new SplittableRandom(dropoutSeed ^ (0x9E3779B97F4A7C15L * (iteration + 1L)));
+        load(plan.input, features);
+        plan.runForward();
+        double loss = softmaxCrossEntropy(plan, labels);
+        plan.runBackward();
+        return loss + optimizer.regularizationScore(params.values().floats(), iteration);
+    }
+
+    /** Class probabilities [n, classes] at inference (running statistics, no dropout). */
+    public INDArray output(INDArray features) {
+        ensureOpen();
+        int n = (int) features.size(0);
+        Plan plan = inference.computeIfAbsent(n, b -> Plan.compile(graph, params, b, false, () -> rng));
+        load(plan.input, features);
+        plan.runForward();
+        int k = graph.classes();
+        float[] p = new float[n * k];
+        FloatBuffer logits = plan.logits.buffer().floats();
+        double[] row = new double[k];
+        for (int i = 0; i < n; i++) {
+            softmax(logits, i * k, k, row);
+            for (int j = 0; j < k; j++) {
+                p[i * k + j] = (float) row[j];
+            }
+        }
+        return Nd4j.create(p, new long[] {n, k}, 'c');
+    }
+
+    /** A copy of the last computed gradient of the mean loss, in DL4J's flat layout. */
+    public INDArray gradientCopy() {
+        return params.gradientCopy();
+    }
+
+    /** Writes parameters, updater state and the iteration count into {@code net} (for a snapshot). */
+    public void copyTo(ComputationGraph net) {
+        ensureOpen();
+        params.copyTo(net);
+        net.getConfiguration().setIterationCount(iteration);
+    }
+
+    /** Replaces parameters, updater state and iteration count with {@code net}'s (after a resume). */
+    public void loadFrom(ComputationGraph net) {
+        ensureOpen();
+        params.loadFrom(net);
+        iteration = net.getIterationCount();
+    }
+
+    private double softmaxCrossEntropy(Plan plan, INDArray labels) {
+        int n = plan.batch;
+        int k = graph.classes();
+        if (labels.size(0) != n || labels.size(1) != k) {
+            throw new IllegalArgumentException("labels " + java.util.Arrays.toString(labels.shape()) + " for a batch of "
+                    + n + " and " + k + " classes");
+        }
+        float[] y = labels.castTo(DataType.FLOAT).dup('c').data().asFloat();
+        FloatBuffer logits = plan.logits.buffer().floats();
+        FloatBuffer diff = plan.logitsDiff.buffer().floats();
+        double[] p = new double[k];
+        double loss = 0;
+        for (int i = 0; i < n; i++) {
+            softmax(logits, i * k, k, p);
+            for (int j = 0; j < k; j++) {
+                double t = y[i * k + j];
+                if (t != 0) {
+                    loss -= t * Math.log(Math.min(1 - LOG_CLIP, Math.max(LOG_CLIP, p[j])));
+                }
+                diff.put(i * k + j, (float) ((p[j] - t) / n));
+            }
+        }
+        return loss / n;
+    }
+
+    private static void softmax(FloatBuffer logits, int at, int k, double[] out) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < k; j++) {
+            max = Math.max(max, logits.get(at + j));
+        }
+        double sum = 0;
+        for (int j = 0; j < k; j++) {
+            out[j] = Math.exp(logits.get(at + j) - max);
+            sum += out[j];
+        }
+        for (int j = 0; j < k; j++) {
+            out[j] /= sum;
+        }
+    }
+
+    private void load(NativeScope.Mem input, INDArray features) {
+        long[] want = graph.inputDims((int) features.size(0));
+        if (!java.util.Arrays.equals(features.shape(), want)) {
+            throw new IllegalArgumentException("features " + java.util.Arrays.toString(features.shape())
+                    + ", expected " + java.util.Arrays.toString(want));
+        }
+        input.buffer().floats().put(features.castTo(DataType.FLOAT).dup('c').data().asFloat());
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("network closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Plan p : training.values()) {
+            p.close();
+        }
+        for (Plan p : inference.values()) {
+            p.close();
+        }
+        params.close();
+    }
+}
