@@ -98,14 +98,39 @@ public final class MemberManifest {
         trainSeconds += seconds;
     }
 
-    /** Opens a new attempt; an earlier one still marked running never came back, so it crashed. */
+    /** Opens the next attempt; an earlier one still marked running never came back, so it crashed. */
     public void startAttempt(Attempt.Placement where, long resumedAt, String engine) {
+        startAttempt(attempts + 1, where, resumedAt, engine);
+    }
+
+    /** Opens attempt {@code number} (claimed by {@link SnapshotStore#beginAttempt}, so no other attempt has it). */
+    void startAttempt(int number, Attempt.Placement where, long resumedAt, String engine) {
         attemptLog.replaceAll(a -> "running".equals(a.outcome()) ? a.withOutcome("crashed") : a);
-        attempts++;
+        attempts = number;
         attemptLog.add(new Attempt(attempts, where.executor(), where.host(), where.pid(),
                 java.time.Instant.now().toString(), resumedAt, engine, "running", where.gpus()));
         status = MemberStatus.RUNNING;
         reason = null;
+    }
+
+    /**
+     * Adds the attempts of {@code others} (an older attempt's manifest, read from disk) that this log lacks,
+     * in attempt order: an attempt that started from no manifest while another one was starting too keeps
+     * that one in its log.
+     */
+    void mergeAttempts(List<Attempt> others) {
+        java.util.Set<Integer> known = new java.util.HashSet<>();
+        attemptLog.forEach(a -> known.add(a.number()));
+        boolean added = false;
+        for (Attempt a : others) {
+            if (known.add(a.number())) {
+                attemptLog.add(a);
+                added = true;
+            }
+        }
+        if (added) {
+            attemptLog.sort(java.util.Comparator.comparingInt(Attempt::number));
+        }
     }
 
     /** Sets the final status and closes the current attempt with it. */

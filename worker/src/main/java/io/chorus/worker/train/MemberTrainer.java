@@ -171,8 +171,7 @@ public final class MemberTrainer {
             recorder = atInit.gradientRecorder();
             net.addListeners(recorder);
         }
-        manifest.startAttempt(where, net.getIterationCount(), Engine.ensureHelpers() ? "onednn" : "java");
-        store.writeManifest(manifest);
+        store.beginAttempt(manifest, where, net.getIterationCount(), Engine.ensureHelpers() ? "onednn" : "java");
 
         CyclicCosineSchedule cyclic = schedule instanceof CyclicCosineSchedule c ? c : null;
         long startIteration = net.getIterationCount();

@@ -38,9 +38,10 @@ import io.chorus.worker.fs.Json;
  * <p>Several attempts of one member may run at once (a Spark retry while the first attempt's executor is
  * not yet known to be dead, a speculative copy). Each commit first reads the manifest on disk: if a newer
  * attempt has started since this one, or the member already ended, this attempt is fenced off with a
- * {@link SupersededAttemptException} and its unlisted zip deleted. The check and the write are not one
- * atomic step, so two attempts can still interleave within that window; training is deterministic, so
- * whichever of their manifests lands lists snapshots of the same parameters.
+ * {@link SupersededAttemptException} and its unlisted zip deleted. Attempt numbers are claimed atomically
+ * ({@link #beginAttempt}), so two attempts never share one. The check and the write are not one atomic step,
+ * so two attempts can still interleave within that window; training is deterministic, so whichever of their
+ * manifests lands lists snapshots of the same parameters.
  *
  * <p>A listed snapshot whose checksum fails is quarantined: moved to {@code snapshots/quarantine/}, dropped
  * from the manifest and recorded in its {@code quarantined} list, never loaded.
@@ -54,6 +55,8 @@ public final class SnapshotStore {
     public static final String MANIFEST = "member.json";
     public static final String SNAPSHOT_DIR = "snapshots";
     public static final String QUARANTINE = "quarantine";
+    /** Where attempt numbers are claimed, one empty file per attempt. */
+    public static final String ATTEMPTS = "attempts";
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotStore.class);
 
     /** A point between writing a snapshot's data and committing it, where tests inject failures. */
@@ -90,6 +93,24 @@ public final class SnapshotStore {
             return Optional.empty();
         }
         return Optional.of(Json.read(HadoopFiles.readAll(fs, p), MemberManifest.class, p.toString()));
+    }
+
+    /**
+     * Starts a new attempt of the member and writes the manifest. Its number is claimed atomically (the file
+     * {@code attempts/NNNN}, created only if absent), so two attempts that start at the same moment, both from
+     * no manifest or from the same one, still get different numbers: the newer one fences the older off at the
+     * older one's next write, and neither loses the other from the attempt log.
+     */
+    public void beginAttempt(MemberManifest manifest, Attempt.Placement where, long resumedAt, String engine)
+            throws IOException {
+        Path claims = new Path(dir, ATTEMPTS);
+        fs.mkdirs(claims);
+        int number = manifest.getAttempts() + 1;
+        while (!HadoopFiles.createNew(fs, new Path(claims, String.format(Locale.ROOT, "%04d", number)), new byte[0])) {
+            number++;
+        }
+        manifest.startAttempt(number, where, resumedAt, engine);
+        writeManifest(manifest);
     }
 
     public void writeManifest(MemberManifest manifest) throws IOException {
@@ -184,6 +205,7 @@ public final class SnapshotStore {
             throw new SupersededAttemptException("member " + manifest.getMember() + " already ended as "
                     + d.getStatus().configName() + " (" + manifestPath() + "); attempt " + manifest.getAttempts() + " stops");
         }
+        manifest.mergeAttempts(d.getAttemptLog());
     }
 
     /**

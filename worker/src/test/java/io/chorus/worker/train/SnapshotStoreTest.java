@@ -125,4 +125,25 @@ class SnapshotStoreTest {
         SnapshotCorruptException e = assertThrows(SnapshotCorruptException.class, () -> store.load(r, false));
         assertTrue(e.getMessage().contains("missing") && e.getMessage().contains(r.path()), e.getMessage());
     }
+
+    /**
+     * Two attempts that both start from no manifest (a speculative copy launched while the first attempt was
+     * still loading): each claims its own number, the newer one's manifest keeps the older attempt in its log,
+     * and the older one is fenced off at its next write.
+     */
+    @Test
+    void attemptsStartingTogetherGetDistinctNumbersAndTheOlderIsFenced() throws IOException {
+        SnapshotStore store = new SnapshotStore(fs, dir);
+        MemberManifest first = manifest;
+        MemberManifest second = new MemberManifest(0, 7L, "lenet", 0, SHAPE, 10, NORM, 2, 10, 100);
+        store.beginAttempt(first, new Attempt.Placement("1", "a", 11L), 0, "onednn");
+        store.beginAttempt(second, new Attempt.Placement("2", "b", 22L), 0, "onednn");
+        assertEquals(1, first.getAttempts());
+        assertEquals(2, second.getAttempts());
+        MemberManifest onDisk = store.readManifest().orElseThrow();
+        assertEquals(List.of(1, 2), onDisk.getAttemptLog().stream().map(Attempt::number).toList(),
+                "the newer attempt's manifest lists the older one too");
+        assertThrows(SupersededAttemptException.class, () -> commit(store, net(1), 1), "the older attempt stops");
+        assertEquals(2, store.readManifest().orElseThrow().getAttempts());
+    }
 }
