@@ -52,6 +52,16 @@ public final class ConfigKey<T> {
         }
     }
 
+    /** Why {@code raw} is not a valid value of this key (reads after "key: "), or null if it is. */
+    public String problem(Object raw) {
+        try {
+            parse(raw);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+    }
+
     T parse(Object raw) {
         return parser.apply(raw);
     }

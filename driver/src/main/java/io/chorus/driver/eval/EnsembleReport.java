@@ -135,13 +135,30 @@ public final class EnsembleReport {
 
         List<Map<String, Object>> ensembles = new ArrayList<>();
         List<String> notes = new ArrayList<>(m.notes);
-        if (members.size() >= 2) {
+        if (!members.isEmpty()) {
+            // One member is an ensemble of one: average and vote are that member (a model of one still scores).
             List<double[][]> t = pick(test, members);
             List<double[][]> v = pick(val, members);
             double[][] avg = Average.mean(t);
-            ensembles.add(ensemble("average", "mean of the members' probabilities", members, null, avg,
+            ensembles.add(ensemble("average", members.size() == 1 ? "the one finished member alone"
+                    : "mean of the members' probabilities", members, null, avg,
                     Probabilities.argmax(avg), Average.mean(v), test, val, seconds(byId, members)));
-
+            double[][] shares = Vote.shares(t);
+            Map<String, Object> vote = ensemble("vote", members.size() == 1 ? "the one finished member's predictions "
+                    + "alone" : "majority of the members' predictions; ties go to the class with the largest summed "
+                    + "probability, then the lowest index", members, null, shares, Vote.predict(t), null, test, val,
+                    seconds(byId, members));
+            Metrics vv = Metrics.of(Vote.shares(v), Vote.predict(v), val.labels());
+            vote.put("validation", Map.of("accuracy", vv.accuracy(), "nll", vv.nll()));
+            ensembles.add(vote);
+        }
+        if (members.size() == 1) {
+            notes.add("one finished member: average and vote are that member alone; average-weighted, diversity and "
+                    + "ensemble-size curves need at least two members");
+        }
+        if (members.size() >= 2) {
+            List<double[][]> t = pick(test, members);
+            List<double[][]> v = pick(val, members);
             double[] w = WeightsSetting.parse(String.valueOf(m.settings.getOrDefault("weights", "fit")));
             String how = "weights given in ensemble.weights";
             if (w == null) {
@@ -151,14 +168,6 @@ public final class EnsembleReport {
             double[][] wavg = Average.weighted(t, w);
             ensembles.add(ensemble("average-weighted", how, members, w, wavg, Probabilities.argmax(wavg),
                     Average.weighted(v, w), test, val, seconds(byId, members)));
-
-            double[][] shares = Vote.shares(t);
-            Map<String, Object> vote = ensemble("vote", "majority of the members' predictions; ties go to the class "
-                    + "with the largest summed probability, then the lowest index", members, null, shares, Vote.predict(t),
-                    null, test, val, seconds(byId, members));
-            Metrics vv = Metrics.of(Vote.shares(v), Vote.predict(v), val.labels());
-            vote.put("validation", Map.of("accuracy", vv.accuracy(), "nll", vv.nll()));
-            ensembles.add(vote);
 
             Diversity d = Diversity.of(predictions(t), test.labels());
             Map<String, Object> div = new LinkedHashMap<>();
@@ -184,8 +193,8 @@ public final class EnsembleReport {
                 curves.put(c.name().toLowerCase(java.util.Locale.ROOT), curve);
             }
             out.put("size_curves", curves);
-        } else {
-            notes.add("fewer than two finished members: no member ensembles");
+        } else if (members.isEmpty()) {
+            notes.add("no finished members: no member ensembles");
         }
 
         int last = ((Number) m.settings.getOrDefault("snapshot_last", 5)).intValue();
@@ -194,7 +203,10 @@ public final class EnsembleReport {
             List<EvalManifest.Entry> cycles = snaps.stream().filter(e -> e.snapshotKinds.contains("cycle")).toList();
             List<EvalManifest.Entry> pool = cycles.size() >= 2 ? cycles : snaps;
             List<String> chosen = pool.subList(Math.max(0, pool.size() - last), pool.size()).stream().map(e -> e.id).toList();
-            if (chosen.size() >= 2) {
+            if (chosen.size() < 2) {
+                notes.add("snapshot-" + member + ": " + chosen.size() + " snapshot(s) of member " + byId.get(member).member
+                        + "; a snapshot ensemble needs at least 2");
+            } else {
                 double[][] p = Average.mean(pick(test, chosen));
                 ensembles.add(ensemble("snapshot-" + member, "the last " + chosen.size() + (pool == cycles
                         ? " cycle-end" : "") + " snapshots of member " + byId.get(member).member, chosen, null, p,
@@ -208,12 +220,16 @@ public final class EnsembleReport {
                     + "backbone pass per batch", heads, null, p, Probabilities.argmax(p), Average.mean(pick(val, heads)),
                     test, val, m.headsInferenceSeconds);
             ensembles.add(h);
+        } else if (heads.size() == 1) {
+            notes.add("heads: 1 head; a head ensemble needs at least 2");
         }
 
         List<String> library = m.models.stream().filter(e -> e.kind.equals(ModelRef.Kind.SNAPSHOT.configName()))
                 .map(e -> e.id).toList();
         int rounds = ((Number) m.settings.getOrDefault("selection_rounds", 20)).intValue();
-        if (library.size() >= 2) {
+        if (library.size() < 2) {
+            notes.add("selection: " + library.size() + " snapshot(s) in all; greedy selection needs at least 2");
+        } else {
             Selection.Result r = Selection.greedy(pick(val, library), val.labels(), rounds);
             List<double[][]> lt = pick(test, library);
             double[][] p = Selection.combine(lt, r.counts());

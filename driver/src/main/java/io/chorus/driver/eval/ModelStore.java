@@ -35,6 +35,11 @@ public final class ModelStore {
     private static final Map<String, ComputationGraph> CACHE = new ConcurrentHashMap<>();
     /** Copies of the cached networks not lent out at the moment, by cache key. */
     private static final Map<String, Deque<ComputationGraph>> IDLE = new ConcurrentHashMap<>();
+    /**
+     * Networks held in memory by their owner (a fitted Spark ML model), by SHA-256, checked when held: read
+     * before the file. Weakly: an entry lives as long as its owner (or the broadcast carrying it) holds the bytes.
+     */
+    private static final Map<String, java.lang.ref.WeakReference<byte[]>> HELD = new ConcurrentHashMap<>();
     private static String scope;
 
     private ModelStore() {
@@ -88,8 +93,34 @@ public final class ModelStore {
         }
     }
 
+    /**
+     * Makes {@code networks} (model file bytes by their SHA-256) the source of the networks with those
+     * checksums in this JVM, whatever their files hold since; each is checked once.
+     *
+     * @throws IllegalArgumentException if bytes do not match the checksum they are held under
+     */
+    public static void hold(Map<String, byte[]> networks) {
+        for (Map.Entry<String, byte[]> e : networks.entrySet()) {
+            java.lang.ref.WeakReference<byte[]> held = HELD.get(e.getKey());
+            if (held != null && held.get() == e.getValue()) {
+                continue;
+            }
+            String actual = HadoopFiles.sha256(e.getValue());
+            if (!actual.equals(e.getKey())) {
+                throw new IllegalArgumentException("a network held in memory has SHA-256 " + actual + ", not " + e.getKey());
+            }
+            HELD.put(e.getKey(), new java.lang.ref.WeakReference<>(e.getValue()));
+        }
+        HELD.values().removeIf(r -> r.get() == null);
+    }
+
     /** Loads without caching (for models a task goes on to modify). */
     public static ComputationGraph read(String path, String sha256, Configuration conf) throws IOException {
+        java.lang.ref.WeakReference<byte[]> ref = HELD.get(sha256);
+        byte[] held = ref == null ? null : ref.get();
+        if (held != null) {
+            return SafeModels.restore(held, false, path);
+        }
         Path p = new Path(path);
         FileSystem fs = p.getFileSystem(conf);
         if (!fs.exists(p)) {

@@ -9,8 +9,8 @@ import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
-import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.param.Params;
+import scala.Function1;
 import org.apache.spark.sql.types.StructType;
 
 import io.chorus.driver.config.ConfigKey;
@@ -24,6 +24,13 @@ import io.chorus.driver.predict.PredictJob;
  * {@link Param} objects (owned by its uid, as Spark requires) from a per-instance table, and Spark finds
  * them through these public no-argument methods.
  *
+ * <p>The columns Spark's classifiers have ({@code featuresCol}, {@code labelCol}, {@code predictionCol},
+ * {@code probabilityCol}, {@code rawPredictionCol}, {@code thresholds}) come from Spark's own
+ * {@code ProbabilisticClassifier} / {@code ProbabilisticClassificationModel}; this interface names the
+ * first four so that the scoring columns can be read from either stage.
+ *
+ * <p>Every validator names the parameter, the value and what is allowed.
+ *
  * <p>Training parameters map to the keys of a Chorus job configuration ({@code members},
  * {@code train.epochs}, {@code seed}, {@code model.arch}), validated by the same rules; every other key
  * goes into {@link #jobConfig()} as YAML. A parameter set explicitly wins over the same key in the YAML.
@@ -32,25 +39,29 @@ import io.chorus.driver.predict.PredictJob;
  */
 public interface ChorusEnsembleParams<T extends ChorusEnsembleParams<T>> extends Params {
 
-    // ---- columns and input shape: used by fit and transform ----
+    /** Values {@link #featureRange()} accepts: raw pixels (what IDX files and Spark's image schema hold), or scaled. */
+    String RANGE_255 = "0..255";
+    String RANGE_1 = "0..1";
 
-    /** Input images: ML Vector / array of raw pixels 0..255 (row-major, channels last) or Spark's image schema. */
-    default Param<String> featuresCol() {
-        return table().featuresCol;
-    }
+    // ---- Spark's own columns (ProbabilisticClassifier and its model implement these) ----
 
-    /** Class labels, integers 0..classes-1 (any numeric type holding integral values). Read by fit only. */
-    default Param<String> labelCol() {
-        return table().labelCol;
-    }
+    Param<String> featuresCol();
 
-    default Param<String> predictionCol() {
-        return table().predictionCol;
-    }
+    Param<String> labelCol();
 
-    default Param<String> probabilityCol() {
-        return table().probabilityCol;
-    }
+    Param<String> predictionCol();
+
+    Param<String> probabilityCol();
+
+    String getFeaturesCol();
+
+    String getLabelCol();
+
+    String getPredictionCol();
+
+    String getProbabilityCol();
+
+    // ---- Chorus's columns and input shape: used by fit and transform ----
 
     default Param<String> predictiveEntropyCol() {
         return table().predictiveEntropyCol;
@@ -76,6 +87,11 @@ public interface ChorusEnsembleParams<T extends ChorusEnsembleParams<T>> extends
         return table().channels;
     }
 
+    /** The range of featuresCol's values: {@value #RANGE_255} (raw pixels, the default) or {@value #RANGE_1}. */
+    default Param<String> featureRange() {
+        return table().featureRange;
+    }
+
     // ---- combining ----
 
     /** How the model combines its networks: one of {@link EnsembleSpec#COMBINERS}. */
@@ -90,12 +106,15 @@ public interface ChorusEnsembleParams<T extends ChorusEnsembleParams<T>> extends
 
     // ---- training ----
 
-    /** Where fit writes the run (any Hadoop URI); for a model, the run it comes from. */
+    /**
+     * For the estimator: the parent directory (any Hadoop URI) under which every fit writes a run of its own;
+     * for a model, the run it comes from.
+     */
     default Param<String> runDir() {
         return table().runDir;
     }
 
-    /** Whether fit may replace a run already in runDir. */
+    /** No longer used: every fit writes a new run. Kept so that estimators saved with it still load. */
     default BooleanParam overwrite() {
         return table().overwrite;
     }
@@ -126,30 +145,55 @@ public interface ChorusEnsembleParams<T extends ChorusEnsembleParams<T>> extends
         return table().testFraction;
     }
 
-    // ---- getters and setters ----
-
-    default String getFeaturesCol() {
-        return $(featuresCol());
+    /** Fraction of the remaining rows the members hold out for validation (data.validation), unless jobConfig sets it. */
+    default DoubleParam validationFraction() {
+        return table().validationFraction;
     }
 
-    default String getLabelCol() {
-        return $(labelCol());
+    // ---- getters ----
+
+    default String getPredictiveEntropyCol() {
+        return $(predictiveEntropyCol());
     }
 
-    default String getPredictionCol() {
-        return $(predictionCol());
+    default String getMutualInformationCol() {
+        return $(mutualInformationCol());
     }
 
-    default String getProbabilityCol() {
-        return $(probabilityCol());
+    default String getVoteMarginCol() {
+        return $(voteMarginCol());
+    }
+
+    default int getHeight() {
+        return (Integer) $(height());
+    }
+
+    default int getWidth() {
+        return (Integer) $(width());
+    }
+
+    default int getChannels() {
+        return (Integer) $(channels());
+    }
+
+    default String getFeatureRange() {
+        return $(featureRange());
     }
 
     default String getCombiner() {
         return $(combiner());
     }
 
+    default int getBatchSize() {
+        return (Integer) $(batchSize());
+    }
+
     default String getRunDir() {
         return $(runDir());
+    }
+
+    default boolean getOverwrite() {
+        return (Boolean) $(overwrite());
     }
 
     default int getMembers() {
@@ -172,21 +216,15 @@ public interface ChorusEnsembleParams<T extends ChorusEnsembleParams<T>> extends
         return $(jobConfig());
     }
 
-    default T setFeaturesCol(String value) {
-        return with(featuresCol(), value);
+    default double getTestFraction() {
+        return (Double) $(testFraction());
     }
 
-    default T setLabelCol(String value) {
-        return with(labelCol(), value);
+    default double getValidationFraction() {
+        return (Double) $(validationFraction());
     }
 
-    default T setPredictionCol(String value) {
-        return with(predictionCol(), value);
-    }
-
-    default T setProbabilityCol(String value) {
-        return with(probabilityCol(), value);
-    }
+    // ---- setters (Spark's columns have Spark's setters) ----
 
     default T setPredictiveEntropyCol(String value) {
         return with(predictiveEntropyCol(), value);
@@ -210,6 +248,10 @@ public interface ChorusEnsembleParams<T extends ChorusEnsembleParams<T>> extends
 
     default T setChannels(int value) {
         return with(channels(), value);
+    }
+
+    default T setFeatureRange(String value) {
+        return with(featureRange(), value);
     }
 
     default T setCombiner(String value) {
@@ -252,13 +294,22 @@ public interface ChorusEnsembleParams<T extends ChorusEnsembleParams<T>> extends
         return with(testFraction(), value);
     }
 
+    default T setValidationFraction(double value) {
+        return with(validationFraction(), value);
+    }
+
     /** The scoring columns these parameters name. */
     default PredictJob.Columns columns() {
-        return new PredictJob.Columns($(featuresCol()), $(predictionCol()), $(probabilityCol()),
+        return new PredictJob.Columns(getFeaturesCol(), getPredictionCol(), getProbabilityCol(),
                 $(predictiveEntropyCol()), $(mutualInformationCol()), $(voteMarginCol()), true);
     }
 
-    /** The schema transform produces from {@code schema}; fails naming the column that is wrong. */
+    /** The input shape these parameters name. */
+    default io.chorus.worker.data.ImageShape shape() {
+        return new io.chorus.worker.data.ImageShape(getHeight(), getWidth(), getChannels());
+    }
+
+    /** The schema PredictJob's scoring produces from {@code schema}; fails naming the column that is wrong. */
     default StructType scoredSchema(StructType schema) {
         return columns().outputSchema(schema);
     }
@@ -273,19 +324,16 @@ public interface ChorusEnsembleParams<T extends ChorusEnsembleParams<T>> extends
         return Table.of(this);
     }
 
-    /** Sets every default; each stage's constructor calls it. */
+    /** Sets every default of Chorus's own parameters (Spark's set theirs); each stage's constructor calls it. */
     static void setDefaults(ChorusEnsembleParams<?> p) {
         Table t = Table.of(p);
-        p.setDefault(t.featuresCol, PredictJob.Columns.DEFAULT.features());
-        p.setDefault(t.labelCol, PredictJob.LABEL);
-        p.setDefault(t.predictionCol, PredictJob.Columns.DEFAULT.prediction());
-        p.setDefault(t.probabilityCol, PredictJob.Columns.DEFAULT.probability());
         p.setDefault(t.predictiveEntropyCol, PredictJob.Columns.DEFAULT.predictiveEntropy());
         p.setDefault(t.mutualInformationCol, PredictJob.Columns.DEFAULT.mutualInformation());
         p.setDefault(t.voteMarginCol, PredictJob.Columns.DEFAULT.voteMargin());
         p.setDefault(t.height, 28);
         p.setDefault(t.width, 28);
         p.setDefault(t.channels, 1);
+        p.setDefault(t.featureRange, RANGE_255);
         p.setDefault(t.combiner, "average");
         p.setDefault(t.batchSize, 256);
         p.setDefault(t.overwrite, false);
@@ -294,23 +342,36 @@ public interface ChorusEnsembleParams<T extends ChorusEnsembleParams<T>> extends
         p.setDefault(t.epochs, Keys.TRAIN_EPOCHS.defaultValue());
         p.setDefault(t.seed, Keys.SEED.defaultValue());
         p.setDefault(t.arch, Keys.MODEL_ARCH.defaultValue().configName());
-        p.setDefault(t.testFraction, 0.1);
+        p.setDefault(t.testFraction, 0.05);
+        p.setDefault(t.validationFraction, 0.05);
+    }
+
+    /**
+     * A validator that, for a value {@code ok} refuses, throws naming the parameter, the value and
+     * {@code expected} (Spark's own message names neither what is allowed nor why).
+     */
+    @SuppressWarnings("unchecked")
+    static <A, V> Function1<A, Object> valid(String name, String expected, java.util.function.Predicate<V> ok) {
+        return v -> {
+            if (v == null || !ok.test((V) v)) {
+                throw new IllegalArgumentException(name + ": " + (v instanceof String ? "\"" + v + "\"" : v)
+                        + " is not valid; expected " + expected);
+            }
+            return true;
+        };
     }
 
     /** One stage's Param objects. */
     final class Table {
         private static final Map<Params, Table> TABLES = Collections.synchronizedMap(new WeakHashMap<>());
 
-        final Param<String> featuresCol;
-        final Param<String> labelCol;
-        final Param<String> predictionCol;
-        final Param<String> probabilityCol;
         final Param<String> predictiveEntropyCol;
         final Param<String> mutualInformationCol;
         final Param<String> voteMarginCol;
         final IntParam height;
         final IntParam width;
         final IntParam channels;
+        final Param<String> featureRange;
         final Param<String> combiner;
         final IntParam batchSize;
         final Param<String> runDir;
@@ -321,50 +382,65 @@ public interface ChorusEnsembleParams<T extends ChorusEnsembleParams<T>> extends
         final LongParam seed;
         final Param<String> arch;
         final DoubleParam testFraction;
+        final DoubleParam validationFraction;
 
         static Table of(Params owner) {
             return TABLES.computeIfAbsent(owner, Table::new);
         }
 
         private Table(Params o) {
-            featuresCol = column(o, "featuresCol", "input images: an ML Vector or array of raw pixel values 0..255 "
-                    + "(row-major, channels last), or a struct in Spark's image schema");
-            labelCol = column(o, "labelCol", "class labels 0..classes-1 (read by fit)");
-            predictionCol = column(o, "predictionCol", "predicted class (double)");
-            probabilityCol = column(o, "probabilityCol", "class probabilities of the ensemble (ML Vector; vote "
-                    + "shares for vote)");
             predictiveEntropyCol = column(o, "predictiveEntropyCol", "entropy of the combined probabilities (nats)");
             mutualInformationCol = column(o, "mutualInformationCol", "predictive entropy minus the members' mean "
                     + "entropy: how much the members disagree (nats)");
             voteMarginCol = column(o, "voteMarginCol", "share of members voting for the top class minus the runner-up's");
-            height = new IntParam(o, "height", "image height in pixels", ParamValidators.gtEq(1));
-            width = new IntParam(o, "width", "image width in pixels", ParamValidators.gtEq(1));
-            channels = new IntParam(o, "channels", "image channels", ParamValidators.inRange(1, 4));
+            height = new IntParam(o, "height", "image height in pixels", valid("height", "at least 1", (Integer v) -> v >= 1));
+            width = new IntParam(o, "width", "image width in pixels", valid("width", "at least 1", (Integer v) -> v >= 1));
+            channels = new IntParam(o, "channels", "image channels", valid("channels", "1 to 4",
+                    (Integer v) -> v >= 1 && v <= 4));
+            featureRange = new Param<>(o, "featureRange", "range of featuresCol's values: " + RANGE_255 + " (raw pixels, as "
+                    + "IDX files and Spark's image schema hold them) or " + RANGE_1 + " (scaled; multiplied by 255 "
+                    + "before use)", valid("featureRange", "one of " + RANGE_255 + ", " + RANGE_1,
+                    (String s) -> RANGE_255.equals(s) || RANGE_1.equals(s)));
             combiner = new Param<>(o, "combiner", "how the networks are combined: " + String.join(", ",
-                    EnsembleSpec.COMBINERS), ParamValidators.inArray(EnsembleSpec.COMBINERS.toArray(new String[0])));
+                    EnsembleSpec.COMBINERS), valid("combiner", "one of " + String.join(", ", EnsembleSpec.COMBINERS),
+                    (String s) -> EnsembleSpec.COMBINERS.contains(s)));
             batchSize = new IntParam(o, "batchSize", "images per forward pass when transforming",
-                    ParamValidators.gtEq(1));
-            runDir = new Param<>(o, "runDir", "directory (any Hadoop URI) fit writes the run into; for a model, the "
-                    + "run it comes from", (String s) -> s != null && !s.isBlank());
-            overwrite = new BooleanParam(o, "overwrite", "whether fit may replace a run already in runDir");
+                    valid("batchSize", "at least 1", (Integer v) -> v >= 1));
+            runDir = new Param<>(o, "runDir", "for fit, the parent directory (any Hadoop URI) under which every fit "
+                    + "writes a new run, named fit-<time>-<uid>-<hash of the parameters>; for a model, the run it "
+                    + "comes from", valid("runDir", "a directory (any Hadoop URI)", (String s) -> s != null && !s.isBlank()));
+            overwrite = new BooleanParam(o, "overwrite", "no longer used (every fit writes a new run under runDir); kept "
+                    + "so that estimators saved with it load");
             jobConfig = new Param<>(o, "jobConfig", "Chorus job configuration (YAML text, the keys of conf/*.yaml) for "
                     + "every setting without a parameter of its own; data.dir and data.classes come from the DataFrame",
-                    (String s) -> s != null);
+                    valid("jobConfig", "YAML text (may be empty)", (String s) -> s != null));
             members = keyed(o, "members", Keys.MEMBERS);
             epochs = keyed(o, "epochs", Keys.TRAIN_EPOCHS);
             seed = new LongParam(o, "seed", Keys.SEED.doc());
-            arch = new Param<>(o, "arch", Keys.MODEL_ARCH.doc(), (String s) -> Keys.MODEL_ARCH.accepts(s));
+            String arches = java.util.Arrays.stream(io.chorus.worker.zoo.Architecture.values())
+                    .map(io.chorus.worker.zoo.Architecture::configName).collect(java.util.stream.Collectors.joining(", "));
+            arch = new Param<>(o, "arch", Keys.MODEL_ARCH.doc(), valid("arch", "one of " + arches,
+                    (String s) -> Keys.MODEL_ARCH.accepts(s)));
             testFraction = new DoubleParam(o, "testFraction", "fraction of fit's rows held out (by the seed) as the "
-                    + "run's test split for the evaluation and the report", ParamValidators.inRange(0, 1, false, false));
+                    + "run's test split for the evaluation and the report",
+                    valid("testFraction", "a fraction in (0, 1)", (Double v) -> v > 0 && v < 1));
+            validationFraction = new DoubleParam(o, "validationFraction", "fraction of fit's remaining rows the members "
+                    + "hold out (by the seed) for validation: the job key data.validation, unless jobConfig sets it",
+                    valid("validationFraction", "a fraction in (0, 1)", (Double v) -> v > 0 && v < 1));
         }
 
         private static Param<String> column(Params o, String name, String doc) {
-            return new Param<>(o, name, "column: " + doc, (String s) -> s != null && !s.isBlank());
+            return new Param<>(o, name, "column: " + doc, valid(name, "a column name", (String s) -> s != null && !s.isBlank()));
         }
 
         private static IntParam keyed(Params o, String name, ConfigKey<Integer> key) {
-            return new IntParam(o, name, key.doc() + " (job configuration key " + key.name() + ")",
-                    (Object v) -> key.accepts(v));
+            return new IntParam(o, name, key.doc() + " (job configuration key " + key.name() + ")", (Object v) -> {
+                String problem = key.problem(v);
+                if (problem != null) {
+                    throw new IllegalArgumentException(name + ": " + problem);
+                }
+                return true;
+            });
         }
     }
 }

@@ -38,7 +38,7 @@ import io.chorus.worker.data.ImageData;
  * <pre>
  * CHORUS_MAIN=io.chorus.driver.ml.FashionMnistPipeline scripts/chorus --run-dir runs/pipeline \
  *     [--data /usr/share/datasets/fashion-mnist] [--train-limit N] [--test-limit N] [--members N] [--epochs N]
- *     [--job-config YAML-TEXT] [--overwrite] [--master local[2]] [--from-run RUN-DIR] [--combiners average,vote,...]
+ *     [--job-config YAML-TEXT] [--master local[2]] [--from-run RUN-DIR] [--combiners average,vote,...]
  * </pre>
  * {@code --from-run} skips training and takes an evaluated run directory as the model.
  */
@@ -60,7 +60,6 @@ public final class FashionMnistPipeline {
         int testLimit = 0;
         int members = 3;
         int epochs = 2;
-        boolean overwrite = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--data" -> data = args[++i];
@@ -73,12 +72,11 @@ public final class FashionMnistPipeline {
                 case "--test-limit" -> testLimit = Integer.parseInt(args[++i]);
                 case "--members" -> members = Integer.parseInt(args[++i]);
                 case "--epochs" -> epochs = Integer.parseInt(args[++i]);
-                case "--overwrite" -> overwrite = true;
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
         if (runDir == null && fromRun == null) {
-            throw new IllegalArgumentException("--run-dir DIR (where fit writes the run) or --from-run RUN-DIR is needed");
+            throw new IllegalArgumentException("--run-dir DIR (under which fit writes its run) or --from-run RUN-DIR is needed");
         }
         Configuration conf = new Configuration();
         try (SparkSession spark = SparkSession.builder().config(SparkRunner.baseConf("chorus pipeline example", master))
@@ -98,13 +96,13 @@ public final class FashionMnistPipeline {
                     train = train.limit(trainLimit);
                 }
                 ChorusEnsembleClassifier chorus = new ChorusEnsembleClassifier().setRunDir(runDir).setMembers(members)
-                        .setEpochs(epochs).setJobConfig(jobConfig).setOverwrite(overwrite);
+                        .setEpochs(epochs).setJobConfig(jobConfig);
                 long t0 = System.nanoTime();
                 pipeline = new Pipeline().setStages(new PipelineStage[] {
                     new StringIndexer().setInputCol("name").setOutputCol("label").setStringOrderType("alphabetAsc"),
                     chorus}).fit(frame(spark, train));
                 System.out.printf(Locale.ROOT, "fit: %d images, %d members x %d epochs in %.1f s -> %s%n", train.size(),
-                        members, epochs, (System.nanoTime() - t0) / 1e9, runDir);
+                        members, epochs, (System.nanoTime() - t0) / 1e9, ((ChorusEnsembleModel) pipeline.stages()[1]).getRunDir());
                 model = (ChorusEnsembleModel) pipeline.stages()[1];
             } else {
                 model = ChorusEnsembleModel.load(fromRun);

@@ -90,12 +90,23 @@ public final class PredictJob {
     /** {@code input} with the prediction columns named by {@code columns} added. */
     public static Dataset<Row> score(SparkSession spark, Dataset<Row> input, EnsembleSpec spec, int batch,
                                      Configuration hadoop, Columns columns) {
+        return score(spark, input, spec, batch, hadoop, columns, null);
+    }
+
+    /**
+     * {@code input} with the prediction columns added; the networks whose SHA-256 {@code networks} lists are
+     * taken from it (sent to the executors as one broadcast) instead of their files. Null: every file is read.
+     */
+    public static Dataset<Row> score(SparkSession spark, Dataset<Row> input, EnsembleSpec spec, int batch,
+                                     Configuration hadoop, Columns columns, java.util.Map<String, byte[]> networks) {
         StructType schema = columns.outputSchema(input.schema());
         int features = fieldIndex(input.schema(), columns.features());
         org.apache.spark.api.java.JavaSparkContext jsc = new org.apache.spark.api.java.JavaSparkContext(spark.sparkContext());
         Broadcast<EnsembleSpec> specB = jsc.broadcast(spec);
         Broadcast<SerializableHadoopConf> confB = jsc.broadcast(new SerializableHadoopConf(hadoop));
-        return input.mapPartitions(new ScorePartition(specB, confB, columns, features, batch), Encoders.row(schema));
+        Broadcast<java.util.HashMap<String, byte[]>> netsB = networks == null ? null
+                : jsc.broadcast(new java.util.HashMap<>(networks));
+        return input.mapPartitions(new ScorePartition(specB, confB, netsB, columns, features, batch), Encoders.row(schema));
     }
 
     private static int fieldIndex(StructType schema, String name) {
@@ -113,14 +124,16 @@ public final class PredictJob {
         private static final long serialVersionUID = 1L;
         private final Broadcast<EnsembleSpec> spec;
         private final Broadcast<SerializableHadoopConf> conf;
+        private final Broadcast<java.util.HashMap<String, byte[]>> networks;
         private final Columns columns;
         private final int features;
         private final int batch;
 
-        ScorePartition(Broadcast<EnsembleSpec> spec, Broadcast<SerializableHadoopConf> conf, Columns columns,
-                       int features, int batch) {
+        ScorePartition(Broadcast<EnsembleSpec> spec, Broadcast<SerializableHadoopConf> conf,
+                       Broadcast<java.util.HashMap<String, byte[]>> networks, Columns columns, int features, int batch) {
             this.spec = spec;
             this.conf = conf;
+            this.networks = networks;
             this.columns = columns;
             this.features = features;
             this.batch = batch;
@@ -128,7 +141,13 @@ public final class PredictJob {
 
         @Override
         public Iterator<Row> call(Iterator<Row> rows) {
+            java.util.Map<String, byte[]> held = networks == null ? null : networks.value();
+            if (held != null) {
+                io.chorus.driver.eval.ModelStore.hold(held);
+            }
             return new Iterator<>() {
+                /** Keeps the held networks alive while this partition is scored. */
+                private final java.util.Map<String, byte[]> keep = held;
                 private final List<Row> pending = new ArrayList<>();
                 private Iterator<Row> scored = java.util.Collections.emptyIterator();
 

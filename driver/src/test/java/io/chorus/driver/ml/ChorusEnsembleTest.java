@@ -64,7 +64,12 @@ class ChorusEnsembleTest {
     static void start() throws IOException {
         tiny = TinyRun.get().dir(); // trained first: one SparkContext per JVM, and TinyRun's is stopped by now
         test = DataFiles.loadTest(FASHION, 10, CONF);
-        spark = SparkSession.builder().master("local[2]").appName("chorus-ml-test").config("spark.ui.enabled", "false")
+        spark = localSpark("chorus-ml-test");
+    }
+
+    /** A local[2] SparkSession on the loopback interface, without UI. */
+    static SparkSession localSpark(String app) {
+        return SparkSession.builder().master("local[2]").appName(app).config("spark.ui.enabled", "false")
                 .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
     }
 
@@ -89,8 +94,8 @@ class ChorusEnsembleTest {
     @Test
     void pipelineFitsTransformsSavesAndLoads() throws IOException {
         ImageData train = DataFiles.loadTrain(FASHION, 10, CONF);
-        String runDir = new File(tmp, "run").getAbsolutePath();
-        ChorusEnsembleClassifier chorus = new ChorusEnsembleClassifier().setRunDir(runDir).setMembers(2).setEpochs(2)
+        String parentDir = new File(tmp, "runs").getAbsolutePath();
+        ChorusEnsembleClassifier chorus = new ChorusEnsembleClassifier().setRunDir(parentDir).setMembers(2).setEpochs(2)
                 .setSeed(11).setTestFraction(0.2)
                 .setJobConfig("data:\n  validation: 200\nmodel:\n  batchnorm: true\ntrain:\n  batch: 50\n  lr: 0.02\n  schedule: cyclic\n  cycles: 2\nswa:\n  start: 0.5\n"
                         + "  every: 1\nheads:\n  count: 2\n  epochs: 1\n  hidden: 32\nevaluate:\n  tasks: 2\n");
@@ -105,8 +110,14 @@ class ChorusEnsembleTest {
         assertEquals(2, model.getEpochs());
         assertEquals(11L, model.getSeed());
         assertTrue(model.getJobConfig().contains("validation: 200"), model.getJobConfig());
-        assertEquals(new Path(runDir).toUri().getPath(), new Path(model.getRunDir()).toUri().getPath());
+        Path run = new Path(model.getRunDir());
+        assertEquals(new Path(parentDir).toUri().getPath(), run.getParent().toUri().getPath(), "the fit's run is under runDir");
+        assertTrue(run.getName().startsWith("fit-") && run.getName().contains(chorus.uid().substring(
+                chorus.uid().lastIndexOf('_') + 1)), run.getName());
+        String runDir = run.toUri().getPath();
         assertEquals(chorus, model.parent());
+        assertEquals(chorus.uid(), model.uid(), "Spark's convention: a model has its estimator's uid");
+        assertTrue(model.ownsNetworks());
         assertEquals(List.of("average", "vote", "swa", "heads", "snapshot", "selection"), model.combiners());
         for (String f : List.of("run.json", "job.yaml", "eval/metrics.json", "report/index.html",
                 "data/train-images-idx3-ubyte", "data/t10k-labels-idx1-ubyte")) {
@@ -118,7 +129,7 @@ class ChorusEnsembleTest {
         Dataset<Row> labelled = fitted.stages()[0].transform(frame(test, 300));
         Dataset<Row> scored = fitted.transform(frame(test, 300)).cache();
         assertEquals(List.of("index", "name", "fashion_label", "features", "label", "prediction", "probability", "predictive_entropy",
-                "mutual_information", "vote_margin", "correct"), List.of(scored.columns()));
+                "mutual_information", "vote_margin", "rawPrediction", "correct"), List.of(scored.columns()));
         List<Row> rows = byIndex(scored);
         int correct = 0;
         for (Row r : rows) {
@@ -246,7 +257,7 @@ class ChorusEnsembleTest {
         byte[] runJson = Files.readAllBytes(new File(tiny, "run.json").toPath());
         IllegalArgumentException occupied = assertThrows(IllegalArgumentException.class,
                 () -> new ChorusEnsembleClassifier().setRunDir(tiny.getAbsolutePath()).fit(frame));
-        assertTrue(occupied.getMessage().contains("already holds a run"), occupied.getMessage());
+        assertTrue(occupied.getMessage().contains("is itself a Chorus run"), occupied.getMessage());
         assertArrayEquals(runJson, Files.readAllBytes(new File(tiny, "run.json").toPath()), "the run is untouched");
 
         String fresh = new File(tmp, "never").getAbsolutePath();
