@@ -171,7 +171,7 @@ public final class MemberTrainer {
             recorder = atInit.gradientRecorder();
             net.addListeners(recorder);
         }
-        manifest.startAttempt(where, net.getIterationCount(), Engine.ensureHelpers() ? "onednn" : "java");
+        manifest.startAttempt(where, net.getIterationCount(), Engine.name());
         store.writeManifest(manifest);
 
         CyclicCosineSchedule cyclic = schedule instanceof CyclicCosineSchedule c ? c : null;
