@@ -37,26 +37,50 @@ public final class Backend {
 
     /**
      * Loads ND4J's backend, or says in one line why it cannot: the CUDA backend needs an NVIDIA GPU, its
-     * driver and CUDA 11.6's libraries, and each backend's own check names what was missing.
+     * driver and CUDA 11's libraries. Each backend is asked first whether it can run here, so its own first
+     * answer is the cause (ND4J would only log it, and a second attempt says less); when none can, ND4J is
+     * not initialized at all.
      *
      * @return the loaded backend's class name
-     * @throws UnavailableException naming the build and the first cause each backend gave
+     * @throws UnavailableException naming the build and the cause each backend gave
      */
     public static String load() {
-        try {
-            return Nd4j.getBackend().getClass().getName();
-        } catch (Throwable e) {
-            throw new UnavailableException(built(), causes(), e);
+        String l = loaded;
+        if (l != null) {
+            return l;
+        }
+        synchronized (Backend.class) {
+            if (loaded == null) {
+                Probe probe = probe();
+                if (probe.available() == 0) {
+                    throw new UnavailableException(built(), probe.causes(), null);
+                }
+                try {
+                    loaded = Nd4j.getBackend().getClass().getName();
+                } catch (Throwable e) {
+                    throw new UnavailableException(built(), probe.causes(), e);
+                }
+            }
+            return loaded;
         }
     }
 
-    /** What each backend on the class path says when asked whether it can run here (ND4J only logs it). */
-    static List<String> causes() {
+    private static volatile String loaded;
+
+    /** How many of the backends on the class path can run here, and what the others said. */
+    record Probe(int available, List<String> causes) {
+    }
+
+    /** Asks each backend on the class path whether it can run here, as ND4J does when it starts. */
+    static Probe probe() {
         List<String> causes = new ArrayList<>();
+        int available = 0;
         try {
             for (Nd4jBackend b : ServiceLoader.load(Nd4jBackend.class)) {
                 try {
-                    if (!b.isAvailable()) {
+                    if (b.isAvailable()) {
+                        available++;
+                    } else {
                         causes.add(b.getClass().getSimpleName() + ": not available");
                     }
                 } catch (Throwable t) {
@@ -66,7 +90,7 @@ public final class Backend {
         } catch (Throwable t) {
             causes.add(rootMessage(t));
         }
-        return causes;
+        return new Probe(available, causes);
     }
 
     /** The innermost cause of {@code t}, as its class and message on one line. */
@@ -134,10 +158,11 @@ public final class Backend {
         }
 
         private static String message(String build, List<String> causes, Throwable e) {
-            String why = causes.isEmpty() ? rootMessage(e) : String.join("; ", causes);
+            String why = !causes.isEmpty() ? String.join("; ", causes)
+                    : e != null ? rootMessage(e) : "no ND4J backend on the class path";
             String needs = "cuda".equals(build)
-                    ? "this is the CUDA build (-Pcuda): it needs an NVIDIA GPU with its driver, and CUDA 11.x's "
-                    + "libcublas.so.11, libcublasLt.so.11 and libcusolver.so.11 on the library path (README, GPUs)"
+                    ? "this is the CUDA build (-Pcuda): it needs an NVIDIA GPU, its driver (libcuda.so.1) and CUDA "
+                    + "11's libcudart.so.11.0, libcublas.so.11, libcublasLt.so.11 and libcusolver.so.11 (README, GPUs)"
                     : "this is the CPU build: it needs Linux on x86-64 with AVX2";
             return "ND4J's " + build + " backend cannot load: " + why + "; " + needs;
         }
