@@ -82,6 +82,7 @@ public final class TrainJob {
     public ExitCode run(JobConfig config, TrainRequest request) throws BadInputException, IOException {
         Instant started = Instant.now();
         checkGpus(config.get(Keys.TRAIN_GPUS), request.master());
+        BackendCheck.require();
         if (running == null) {
             SparkSettings.check(request.master(), request.sparkConf(), config.trainSpec().threads(), "--master");
         }

@@ -9,7 +9,8 @@ package org.nd4j.nativeblas;
  * oneDNN helpers off for the life of the JVM, and every convolution runs as im2col + gemm in Java.
  *
  * <p>This class answers from the real environment, so helpers are used exactly when the loaded libnd4j says
- * oneDNN is on. {@link io.chorus.worker.engine.Engine} documents the whole workaround and checks it.
+ * oneDNN is on; it reaches that environment by name ({@link io.chorus.worker.engine.Backend}), so it compiles
+ * into the CUDA build too, where it answers false. {@link io.chorus.worker.engine.Engine} documents the whole workaround and checks it.
  */
 public final class Nd4jCpu {
     private Nd4jCpu() {
@@ -27,7 +28,7 @@ public final class Nd4jCpu {
         }
 
         public boolean isUseMKLDNN() {
-            return org.nd4j.linalg.cpu.nativecpu.bindings.Nd4jCpu.Environment.getInstance().isUseONEDNN();
+            return io.chorus.worker.engine.Backend.cpuOneDnnFlag();
         }
     }
 }

@@ -129,6 +129,9 @@ public final class SparkRunner implements MemberRunner {
             int cores = conf.containsKey("spark.executor.cores") ? Integer.parseInt(conf.get("spark.executor.cores"))
                     : sc.getInt("spark.executor.cores", threads);
             sc.setIfMissing("spark.executor.resource.gpu.amount", Integer.toString(gpus * Math.max(1, cores / threads)));
+            // Spark's GPU addresses come from nvidia-smi (scripts/discover-gpus), which numbers GPUs by PCI bus;
+            // CUDA numbers them fastest first unless told otherwise, and Devices.bind takes them as CUDA ordinals.
+            sc.setIfMissing("spark.executorEnv.CUDA_DEVICE_ORDER", "PCI_BUS_ID");
         }
         sc.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(threads));
         conf.forEach(sc::set);

@@ -18,9 +18,9 @@ public final class Devices {
     private Devices() {
     }
 
-    /** Whether ND4J runs on CUDA in this JVM. */
+    /** Whether ND4J runs on CUDA in this JVM (loading the backend, which fails here if CUDA cannot load). */
     public static boolean cuda() {
-        return Nd4j.getBackend().getClass().getName().toLowerCase(java.util.Locale.ROOT).contains("cuda");
+        return Backend.load().equals(Backend.CUDA_BACKEND);
     }
 
     /**
@@ -46,6 +46,12 @@ public final class Devices {
                         + "training on the CPU", addresses);
             }
             return "cpu";
+        }
+        int visible = Nd4j.getAffinityManager().getNumberOfDevices();
+        if (device < 0 || device >= visible) {
+            throw new IllegalStateException("Spark assigned GPU " + device + " but CUDA sees " + visible + " device(s) "
+                    + "in this executor; the discovery script must report the ordinals CUDA uses here (check "
+                    + "CUDA_VISIBLE_DEVICES)");
         }
         Nd4j.getAffinityManager().unsafeSetDevice(device);
         return "cuda:" + device;

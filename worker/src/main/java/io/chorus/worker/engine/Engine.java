@@ -64,11 +64,23 @@ public final class Engine {
     /**
      * Whether the loaded libnd4j is a oneDNN build (JavaCPP loaded it from an {@code -onednn} classifier)
      * with oneDNN switched on. The environment flag alone proves nothing: the plain build reports it too.
+     * Always false on the CUDA build (no libnd4jcpu is loaded there).
      */
     public static boolean oneDnnInLibrary() {
         org.nd4j.linalg.factory.Nd4j.getBackend();
         String lib = org.bytedeco.javacpp.Loader.getLoadedLibraries().get("nd4jcpu");
-        return lib != null && lib.contains("-onednn")
-                && org.nd4j.linalg.cpu.nativecpu.bindings.Nd4jCpu.Environment.getInstance().isUseONEDNN();
+        return lib != null && lib.contains("-onednn") && Backend.cpuOneDnnFlag();
+    }
+
+    /**
+     * What a member's attempt records as its engine: {@code cuda} on the CUDA build (DL4J's CUDA path;
+     * its cuDNN helpers are not part of Chorus), else {@code onednn} with DL4J's oneDNN helpers on, or
+     * {@code java} for DL4J's reference path.
+     */
+    public static String name() {
+        if (Backend.cudaBuild()) {
+            return "cuda";
+        }
+        return ensureHelpers() ? "onednn" : "java";
     }
 }

@@ -63,7 +63,7 @@ public final class EngineProbe {
         String dir = DataFiles.resolveDir(a.getOrDefault("data", "/usr/share/datasets/fashion-mnist"));
 
         NativeThreads.set(threads);
-        boolean helpers = Engine.ensureHelpers();
+        Engine.ensureHelpers();
         ImageData train = DataFiles.loadTrain(dir, 10, new Configuration()).limit(images);
         Normalization norm = Normalization.fit(train);
 
@@ -88,7 +88,7 @@ public final class EngineProbe {
 
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("arch", arch);
-        out.put("engine", helpers ? "onednn" : "java");
+        out.put("engine", Engine.name());
         out.put("threads", threads);
         out.put("batch", batch);
         out.put("workspace", workspace.name());

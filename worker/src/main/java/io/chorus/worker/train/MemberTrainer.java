@@ -171,7 +171,7 @@ public final class MemberTrainer {
             recorder = atInit.gradientRecorder();
             net.addListeners(recorder);
         }
-        store.beginAttempt(manifest, where, net.getIterationCount(), Engine.ensureHelpers() ? "onednn" : "java");
+        store.beginAttempt(manifest, where, net.getIterationCount(), Engine.name());
 
         CyclicCosineSchedule cyclic = schedule instanceof CyclicCosineSchedule c ? c : null;
         long startIteration = net.getIterationCount();
