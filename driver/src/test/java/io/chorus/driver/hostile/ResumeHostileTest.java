@@ -9,9 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import io.chorus.driver.CliRun;
 import io.chorus.driver.ExitCode;
@@ -22,26 +20,7 @@ import io.chorus.driver.run.RunLayout;
  * another configuration, a garbage or missing manifest. Each is refused naming the file or key, and nothing
  * is rewritten; temporaries a killed command left are removed by the next command that owns the run.
  */
-class ResumeHostileTest {
-    @TempDir
-    static Path shared;
-    static Path trained;
-    static Path job;
-
-    @TempDir
-    Path tmp;
-
-    @BeforeAll
-    static void trainOnce() throws IOException {
-        job = Files.writeString(shared.resolve("job.yaml"), TinyData.job(TinyData.FASHION));
-        trained = shared.resolve("run");
-        CliRun r = CliRun.of("train", job.toString(), "--run-dir", trained.toString(), "--master", "in-process");
-        assertEquals(ExitCode.SUCCESS, r.code(), r.err());
-    }
-
-    private Path run() {
-        return TinyData.copy(trained, tmp.resolve("run"));
-    }
+class ResumeHostileTest extends TrainedRunTest {
 
     private CliRun resume(Path run, String... sets) {
         List<String> args = new java.util.ArrayList<>(List.of("train", job.toString(), "--run-dir", run.toString(), "--resume",

@@ -9,9 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import io.chorus.driver.CliRun;
 import io.chorus.driver.ExitCode;
@@ -22,28 +20,7 @@ import io.chorus.worker.fs.Json;
  * The run directory as a hostile but ordinary user treats it: overwriting what is not a run, a run that holds
  * the data, a file in the way, a live writer, a second process racing for the same run.
  */
-class RunDirectoryHostileTest {
-    @TempDir
-    static Path shared;
-    static Path trained;
-    static Path job;
-
-    @TempDir
-    Path tmp;
-
-    /** One finished run, trained once; tests work on copies. */
-    @BeforeAll
-    static void trainOnce() throws IOException {
-        job = Files.writeString(shared.resolve("job.yaml"), TinyData.job(TinyData.FASHION));
-        trained = shared.resolve("run");
-        CliRun r = CliRun.of("train", job.toString(), "--run-dir", trained.toString(), "--master", "in-process");
-        assertEquals(ExitCode.SUCCESS, r.code(), r.err());
-    }
-
-    private Path run() {
-        return TinyData.copy(trained, tmp.resolve("run"));
-    }
-
+class RunDirectoryHostileTest extends TrainedRunTest {
     @Test
     void overwriteOfAFolderOfSomeoneElsesFilesIsRefused() throws IOException {
         Path theirs = Files.createDirectories(tmp.resolve("theirs"));
