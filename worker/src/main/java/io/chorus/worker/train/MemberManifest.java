@@ -100,10 +100,15 @@ public final class MemberManifest {
 
     /** Opens a new attempt; an earlier one still marked running never came back, so it crashed. */
     public void startAttempt(Attempt.Placement where, long resumedAt, String engine) {
+        startAttempt(where, resumedAt, engine, null, null);
+    }
+
+    /** As {@link #startAttempt(Attempt.Placement, long, String)}, with the threads and oneDNN ISA it computes with. */
+    public void startAttempt(Attempt.Placement where, long resumedAt, String engine, Integer threads, String isa) {
         attemptLog.replaceAll(a -> "running".equals(a.outcome()) ? a.withOutcome("crashed") : a);
         attempts++;
         attemptLog.add(new Attempt(attempts, where.executor(), where.host(), where.pid(),
-                java.time.Instant.now().toString(), resumedAt, engine, "running", where.gpus()));
+                java.time.Instant.now().toString(), resumedAt, engine, "running", where.gpus(), threads, isa));
         status = MemberStatus.RUNNING;
         reason = null;
     }

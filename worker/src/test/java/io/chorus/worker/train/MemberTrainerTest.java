@@ -80,7 +80,11 @@ class MemberTrainerTest {
         MemberManifest m = trainer(dir).train(member(11, train(ScheduleKind.COSINE, 1, 1)), data, dir, false, Progress.Listener.NONE);
 
         assertEquals(MemberStatus.FINISHED, m.getStatus());
-        assertEquals("onednn", m.getAttemptLog().get(0).engine());
+        Attempt attempt = m.getAttemptLog().get(0);
+        assertEquals("onednn", attempt.engine(), "auto trains on the oneDNN engine on the CPU");
+        assertEquals(1, attempt.threads());
+        assertEquals(io.chorus.worker.engine.onednn.OneDnn.cpuIsa(), attempt.isa());
+        assertFalse(attempt.isa().startsWith("0x") || attempt.isa().equals("default"), attempt.isa());
         assertEquals(431_080, m.getParameters());
         assertEquals(2, m.getEpochs().size());
         assertEquals(2, m.getSnapshots().size());
@@ -113,6 +117,35 @@ class MemberTrainerTest {
             boolean pooling = l.name().startsWith("pool");
             assertEquals(pooling ? 0 : InitDiagnostics.GRADIENT_ITERATIONS, l.gradientNorm().size(), l.name());
             l.gradientNorm().forEach(g -> assertTrue(g > 0 && Double.isFinite(g), l.name() + " " + g));
+        }
+    }
+
+    @Test
+    void dl4jChosenTrainsOnDl4jAndSaysSo() throws IOException {
+        Path dir = dir("dl4j");
+        TrainSpec oneEpoch = new TrainSpec(1, 100, OptimizerKind.ADAM, 1e-3, 0.9, 0, ScheduleKind.CONSTANT, 1, 1, 0.5, 1,
+                0.5, 0, 1, EngineChoice.DL4J);
+        MemberManifest m = trainer(dir).train(member(3, oneEpoch), data, dir, false, Progress.Listener.NONE);
+        assertEquals(MemberStatus.FINISHED, m.getStatus());
+        Attempt attempt = m.getAttemptLog().get(0);
+        assertEquals(io.chorus.worker.engine.Engine.ensureHelpers() ? "dl4j-onednn" : "dl4j-java", attempt.engine());
+        assertEquals(1, attempt.threads());
+        assertEquals(null, attempt.isa(), "no oneDNN engine, no ISA");
+        // The engine's gradient norms are recorded at DL4J's scale: the first update's (same parameters,
+        // same batch; dropout masks differ) within 25% of DL4J's.
+        Path onEngine = dir("engine");
+        MemberManifest e = trainer(onEngine).train(member(3, oneEpoch.withEngine(EngineChoice.ONEDNN)), data, onEngine,
+                false, Progress.Listener.NONE);
+        assertEquals("onednn", e.getAttemptLog().get(0).engine());
+        for (int i = 0; i < m.getDiagnostics().layers().size(); i++) {
+            InitDiagnostics.LayerStats a = m.getDiagnostics().layers().get(i);
+            InitDiagnostics.LayerStats b = e.getDiagnostics().layers().get(i);
+            assertEquals(a.gradientNorm().size(), b.gradientNorm().size(), a.name());
+            if (!a.gradientNorm().isEmpty()) {
+                double ga = a.gradientNorm().get(0);
+                double gb = b.gradientNorm().get(0);
+                assertTrue(Math.abs(ga - gb) <= 0.25 * ga, a.name() + ": DL4J " + ga + ", engine " + gb);
+            }
         }
     }
 
