@@ -197,7 +197,7 @@ public final class MemberTrainer {
     }
 
     /** The member's network compiled onto the oneDNN engine, or null (logged) if the engine cannot run it. */
-    private static OneDnnNetwork compile(ComputationGraph net, PreparedData data, MemberSpec spec) {
+    static OneDnnNetwork compile(ComputationGraph net, PreparedData data, MemberSpec spec) {
         try {
             return OneDnnNetwork.compile(net, data.shape().channels(), data.shape().height(), data.shape().width());
         } catch (UnsupportedGraphException e) {

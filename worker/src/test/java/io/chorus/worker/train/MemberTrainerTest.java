@@ -27,6 +27,7 @@ import org.nd4j.linalg.dataset.api.preprocessor.DataNormalization;
 
 import io.chorus.worker.data.Augmentation;
 import io.chorus.worker.data.BatchSource;
+import io.chorus.worker.engine.onednn.OneDnnNetwork;
 import io.chorus.worker.fs.HadoopFiles;
 import io.chorus.worker.train.schedule.ScheduleKind;
 import io.chorus.worker.zoo.ActivationKind;
@@ -147,6 +148,55 @@ class MemberTrainerTest {
                 assertTrue(Math.abs(ga - gb) <= 0.25 * ga, a.name() + ": DL4J " + ga + ", engine " + gb);
             }
         }
+    }
+
+    @Test
+    void theEngineFreesItsNativeMemoryWhenTheMemberEndsFailsOrIsInterrupted() throws IOException {
+        TrainSpec oneEpoch = new TrainSpec(1, 100, OptimizerKind.ADAM, 1e-3, 0.9, 0, ScheduleKind.CONSTANT, 1, 1, 0.5, 1,
+                0.5, 0, 1, EngineChoice.ONEDNN);
+        long[] before = OneDnnNetwork.liveNative();
+        long[] during = new long[2];
+        FileSystem fs = HadoopFiles.fileSystem(dir("x"), new Configuration());
+        MemberTrainer watching = new MemberTrainer(fs, (net, iteration) -> {
+            if (iteration == 2) {
+                long[] now = OneDnnNetwork.liveNative();
+                during[0] = now[0];
+                during[1] = now[1];
+            }
+        });
+        assertEquals(MemberStatus.FINISHED, watching.train(member(3, oneEpoch), data, dir("ok"), false,
+                Progress.Listener.NONE).getStatus());
+        assertTrue(during[1] > before[1] + 4L * 431_080, "the engine held its parameters natively: " + during[1]);
+        assertArrayEquals(before, OneDnnNetwork.liveNative(), "after the member finished");
+
+        MemberTrainer crashing = new MemberTrainer(fs, (net, iteration) -> {
+            if (iteration == 3) {
+                throw new IllegalStateException("simulated failure");
+            }
+        });
+        assertThrows(IllegalStateException.class,
+                () -> crashing.train(member(3, oneEpoch), data, dir("crash"), false, Progress.Listener.NONE));
+        assertArrayEquals(before, OneDnnNetwork.liveNative(), "after the member failed");
+
+        MemberTrainer interrupted = new MemberTrainer(fs, (net, iteration) -> {
+            if (iteration == 3) {
+                Thread.currentThread().interrupt(); // as Spark kills a task attempt
+            }
+        });
+        try {
+            assertThrows(java.io.InterruptedIOException.class,
+                    () -> interrupted.train(member(3, oneEpoch), data, dir("killed"), false, Progress.Listener.NONE));
+        } finally {
+            Thread.interrupted();
+        }
+        assertArrayEquals(before, OneDnnNetwork.liveNative(), "after the member was interrupted");
+    }
+
+    @Test
+    void aNetworkTheEngineCannotCompileIsLeftToDl4j() {
+        ComputationGraph net = io.chorus.worker.zoo.ModelZoo.build(LENET, data.shape(), 10, 1,
+                new org.nd4j.linalg.learning.config.RmsProp(1e-3), 0);
+        assertEquals(null, MemberTrainer.compile(net, data, member(1, train(ScheduleKind.COSINE, 1, 1))));
     }
 
     @Test

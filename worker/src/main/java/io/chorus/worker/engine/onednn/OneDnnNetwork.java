@@ -61,6 +61,14 @@ public final class OneDnnNetwork implements AutoCloseable {
         return new OneDnnNetwork(net, channels, height, width);
     }
 
+    /**
+     * Native objects and bytes held by every open engine network in this process: {@code [objects, bytes]}.
+     * Both return to their earlier values when the networks opened since are closed.
+     */
+    public static long[] liveNative() {
+        return new long[] {NativeScope.liveObjects(), NativeScope.liveBytes()};
+    }
+
     /** The iteration the next {@link #fit} performs (DL4J's iteration count). */
     public int iteration() {
         return iteration;
