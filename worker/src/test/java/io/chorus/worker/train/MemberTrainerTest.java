@@ -103,6 +103,12 @@ class MemberTrainerTest {
             assertEquals(s.valAccuracy(), again.accuracy(), 0.0, s.path());
             assertEquals(s.valLoss(), again.nll(), 1e-6, s.path());
             assertEquals(s.valAccuracy(), m.getEpochs().get(s.epoch() - 1).valAccuracy(), 0.0);
+            // What the engine wrote is what DL4J computes: the engine compiled from the zip agrees with it.
+            INDArray x = BatchSource.toDataSet(data.validation(), data.normalization(), 0, 100).getFeatures();
+            try (OneDnnNetwork engine = OneDnnNetwork.compile(restored, 1, 28, 28)) {
+                double err = restored.output(false, x)[0].sub(engine.output(x)).amaxNumber().doubleValue();
+                assertTrue(err <= 1e-5, s.path() + ": DL4J and the engine differ by " + err);
+            }
         }
         MemberManifest reread = new SnapshotStore(HadoopFiles.fileSystem(dir, new Configuration()), dir).readManifest().orElseThrow();
         assertEquals(m.getSnapshots(), reread.getSnapshots());

@@ -83,7 +83,8 @@ public final class OneDnn {
                 try {
                     if (f.getInt(null) == isa) {
                         String n = f.getName().substring("dnnl_cpu_isa_".length());
-                        best = best == null || n.length() < best.length() ? n : best;
+                        // Aliases share a value: prefer the avx512_core_* spelling to the avx10_1_* one.
+                        best = best == null || best.startsWith("avx10") && !n.startsWith("avx10") ? n : best;
                     }
                 } catch (IllegalAccessException e) {
                     throw new IllegalStateException(e);
