@@ -240,6 +240,18 @@ class MemberTrainerTest {
     }
 
     @Test
+    void onTwoThreadsTheEngineIsBitwiseReproducibleToo() throws IOException {
+        TrainSpec t = new TrainSpec(1, 50, OptimizerKind.SGD, 0.02, 0.9, 5e-4, ScheduleKind.COSINE, 1, 1, 0.5, 0, 0.75, 0, 2,
+                EngineChoice.ONEDNN);
+        Path a = dir("two-a");
+        Path b = dir("two-b");
+        MemberManifest ma = trainer(a).train(member(5, t), data, a, false, Progress.Listener.NONE);
+        MemberManifest mb = trainer(b).train(member(5, t), data, b, false, Progress.Listener.NONE);
+        assertEquals(2, ma.getAttemptLog().get(0).threads());
+        assertArrayEquals(finalNet(a, ma).params().data().asFloat(), finalNet(b, mb).params().data().asFloat());
+    }
+
+    @Test
     void resumedAfterACrashMidCycleItEndsBitwiseEqualToAnUninterruptedRun() throws IOException {
         // Three cycles over two epochs: cycle ends (and their snapshots) fall in the middle of epochs,
         // so resuming exercises the data position within an epoch, the updater state and the RNG.
