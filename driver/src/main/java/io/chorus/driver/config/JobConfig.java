@@ -313,7 +313,7 @@ public final class JobConfig {
         return new TrainSpec(get(Keys.TRAIN_EPOCHS), get(Keys.TRAIN_BATCH), get(Keys.TRAIN_OPTIMIZER), get(Keys.TRAIN_LR),
                 get(Keys.TRAIN_MOMENTUM), get(Keys.TRAIN_WEIGHT_DECAY), get(Keys.TRAIN_SCHEDULE), get(Keys.TRAIN_CYCLES),
                 get(Keys.TRAIN_STEP_EPOCHS), get(Keys.TRAIN_STEP_GAMMA), get(Keys.SNAPSHOTS_EVERY), get(Keys.SWA_START),
-                get(Keys.SWA_EVERY), get(Keys.TRAIN_THREADS));
+                get(Keys.SWA_EVERY), get(Keys.TRAIN_THREADS), get(Keys.TRAIN_ENGINE));
     }
 
     /** Every member's specification, seeds drawn from the job seed up front. */

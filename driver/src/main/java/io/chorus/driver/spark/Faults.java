@@ -67,7 +67,7 @@ public record Faults(List<Fault> faults) implements java.io.Serializable {
         List<Fault> mine = faults.stream()
                 .filter(f -> f.member() == member && (f.attempt() == null || f.attempt() == attempt)).toList();
         if (mine.isEmpty()) {
-            return (net, iteration) -> { };
+            return MemberTrainer.IterationHook.NONE; // lets the oneDNN engine keep its parameters native
         }
         return (net, iteration) -> {
             for (Fault f : mine) {

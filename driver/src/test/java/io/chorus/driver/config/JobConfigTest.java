@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import io.chorus.worker.train.MemberSpec;
+import io.chorus.worker.train.EngineChoice;
 import io.chorus.worker.train.OptimizerKind;
 import io.chorus.worker.Seeds;
 import io.chorus.worker.train.schedule.ScheduleKind;
@@ -49,6 +50,15 @@ class JobConfigTest {
         assertEquals(Architecture.RESNET, c.get(Keys.MODEL_ARCH));
         assertEquals(2, c.get(Keys.DATA_SHIFT));
         assertEquals(3, c.members());
+    }
+
+    @Test
+    void theEngineChoiceReachesEveryMembersTrainSpec() throws ConfigException {
+        assertEquals(EngineChoice.AUTO, parse(MINIMAL).trainSpec().engine());
+        JobConfig c = parse(MINIMAL + "train:\n  engine: DL4J\n");
+        assertEquals(EngineChoice.DL4J, c.trainSpec().engine());
+        c.memberSpecs().forEach(m -> assertEquals(EngineChoice.DL4J, m.train().engine()));
+        assertEquals(EngineChoice.ONEDNN, parse(MINIMAL, "train.engine=onednn").trainSpec().engine());
     }
 
     static Stream<Arguments> invalid() {
@@ -84,6 +94,7 @@ class JobConfigTest {
                 Arguments.of("train:\n  step_epochs: 0\n", "train.step_epochs", "0"),
                 Arguments.of("train:\n  step_gamma: 0\n", "train.step_gamma", "0"),
                 Arguments.of("train:\n  threads: 0\n", "train.threads", "0"),
+                Arguments.of("train:\n  engine: mkl\n", "train.engine", "mkl"),
                 Arguments.of("train:\n  gpus_per_member: -1\n", "train.gpus_per_member", "-1"),
                 Arguments.of("min_members: 0\n", "min_members", "0"),
                 Arguments.of("snapshots:\n  every: -1\n", "snapshots.every", "-1"),

@@ -29,6 +29,11 @@ class JobFileHostileTest {
     }
 
     @Test
+    void anUnknownTrainingEngineIsRefusedListingTheChoices() throws IOException {
+        refused("data:\n  dir: " + DATA + "\ntrain:\n  engine: cuda\n", "train.engine", "auto, onednn, dl4j", "cuda");
+    }
+
+    @Test
     void aKeyGivenTwiceIsRefusedNamingBothLines() throws IOException {
         refused("members: 2\ndata:\n  dir: " + DATA + "\nmembers: 3\n",
                 "members: given twice", "line 1", "line 4");

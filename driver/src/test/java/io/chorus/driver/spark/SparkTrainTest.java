@@ -95,7 +95,7 @@ class SparkTrainTest {
                 assertEquals(s.get("sha256").asText(), HadoopFiles.sha256(HadoopFiles.fileSystem(p, new Configuration()), p));
             }
             JsonNode attempt = member.get("attempts").get(0);
-            assertEquals("onednn", attempt.get("engine").asText(), "the executor ran DL4J's oneDNN helpers");
+            assertEquals("onednn", attempt.get("engine").asText(), "the executor trained on the oneDNN engine");
             long start = java.time.Instant.parse(attempt.get("started").asText()).toEpochMilli();
             windows.add(new long[] {start, start + (long) (member.get("train_seconds").asDouble() * 1000)});
         }

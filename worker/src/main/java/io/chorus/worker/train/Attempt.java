@@ -10,14 +10,18 @@ package io.chorus.worker.train;
  * @param pid       process id of that JVM
  * @param started   ISO-8601 instant
  * @param resumedAt updates already done when it started (0 for a fresh start)
- * @param engine    how layers computed: {@code onednn} (DL4J's oneDNN helpers) or {@code java} (DL4J's
- *                  reference path)
+ * @param engine    what ran the updates: {@code onednn} (Chorus's oneDNN engine), {@code dl4j-onednn}
+ *                  (DL4J with its oneDNN helpers) or {@code dl4j-java} (DL4J's reference path); attempts
+ *                  recorded before the engine existed say {@code onednn} or {@code java} for DL4J's two paths
  * @param outcome   {@code running}, then the member status it ended with, or {@code crashed} if it never
  *                  reported (written by the next attempt)
  * @param gpus      addresses of the GPUs Spark assigned to the task (empty without GPU scheduling)
+ * @param threads   native (OpenMP) threads it computed with; null in attempts recorded before
+ * @param isa       instruction set of oneDNN's kernels ({@code dnnl_get_effective_cpu_isa}, e.g.
+ *                  {@code avx512_core_bf16}); null when the engine did not train it
  */
 public record Attempt(int number, String executor, String host, long pid, String started, long resumedAt,
-                      String engine, String outcome, java.util.List<String> gpus) {
+                      String engine, String outcome, java.util.List<String> gpus, Integer threads, String isa) {
 
     /** Where this JVM is, for attempts started outside Spark. */
     public static Placement here(String executor) {
@@ -48,6 +52,6 @@ public record Attempt(int number, String executor, String host, long pid, String
     }
 
     Attempt withOutcome(String outcome) {
-        return new Attempt(number, executor, host, pid, started, resumedAt, engine, outcome, gpus);
+        return new Attempt(number, executor, host, pid, started, resumedAt, engine, outcome, gpus, threads, isa);
     }
 }

@@ -92,6 +92,17 @@ public record InitDiagnostics(int examples, int iterations, List<LayerStats> lay
                 double n = e.getValue().norm2Number().doubleValue();
                 squares.merge(key.substring(0, cut), n * n, Double::sum);
             }
+            record(squares);
+        }
+
+        /**
+         * Records one update's gradient from its squared norms per layer name (trainable parameters only, at
+         * DL4J's scale: the sum over the minibatch), as the oneDNN engine reports them.
+         */
+        public void record(Map<String, Double> squares) {
+            if (recorded >= GRADIENT_ITERATIONS) {
+                return;
+            }
             for (LayerStats l : base.layers()) {
                 Double sq = squares.get(l.name());
                 if (sq != null) {

@@ -100,15 +100,18 @@ public final class MemberManifest {
 
     /** Opens the next attempt; an earlier one still marked running never came back, so it crashed. */
     public void startAttempt(Attempt.Placement where, long resumedAt, String engine) {
-        startAttempt(attempts + 1, where, resumedAt, engine);
+        startAttempt(attempts + 1, where, resumedAt, engine, null, null);
     }
 
-    /** Opens attempt {@code number} (claimed by {@link SnapshotStore#beginAttempt}, so no other attempt has it). */
-    void startAttempt(int number, Attempt.Placement where, long resumedAt, String engine) {
+    /**
+     * Opens attempt {@code number} (claimed by {@link SnapshotStore#beginAttempt}, so no other attempt has it),
+     * with the threads and oneDNN ISA it computes with.
+     */
+    void startAttempt(int number, Attempt.Placement where, long resumedAt, String engine, Integer threads, String isa) {
         attemptLog.replaceAll(a -> "running".equals(a.outcome()) ? a.withOutcome("crashed") : a);
         attempts = number;
         attemptLog.add(new Attempt(attempts, where.executor(), where.host(), where.pid(),
-                java.time.Instant.now().toString(), resumedAt, engine, "running", where.gpus()));
+                java.time.Instant.now().toString(), resumedAt, engine, "running", where.gpus(), threads, isa));
         status = MemberStatus.RUNNING;
         reason = null;
     }

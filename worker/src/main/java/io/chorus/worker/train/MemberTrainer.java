@@ -20,7 +20,11 @@ import org.slf4j.LoggerFactory;
 
 import io.chorus.worker.Seeds;
 import io.chorus.worker.data.BatchSource;
+import io.chorus.worker.engine.Devices;
 import io.chorus.worker.engine.Engine;
+import io.chorus.worker.engine.onednn.OneDnn;
+import io.chorus.worker.engine.onednn.OneDnnNetwork;
+import io.chorus.worker.engine.onednn.UnsupportedGraphException;
 import io.chorus.worker.data.Normalization;
 import io.chorus.worker.train.schedule.CyclicCosineSchedule;
 import io.chorus.worker.train.schedule.LearningRateSchedules;
@@ -169,9 +173,46 @@ public final class MemberTrainer {
             InitDiagnostics atInit = InitDiagnostics.atInitialization(net, probe.getFeatures());
             manifest.setDiagnostics(atInit);
             recorder = atInit.gradientRecorder();
-            net.addListeners(recorder);
         }
-        store.beginAttempt(manifest, where, net.getIterationCount(), Engine.name());
+        OneDnnNetwork engine = t.engine().wantsOneDnn(device(where)) ? compile(net, data, spec) : null;
+        try {
+            if (engine == null && recorder != null) {
+                net.addListeners(recorder);
+            }
+            String engineName = engine != null ? "onednn" : "dl4j-" + Engine.name();
+            store.beginAttempt(manifest, where, net.getIterationCount(), engineName, t.threads(),
+                    engine != null ? OneDnn.cpuIsa() : null);
+            return trainLoop(spec, data, t, batches, schedule, normalizer, net, engine, recorder, manifest, store, listener);
+        } finally {
+            if (engine != null) {
+                engine.close(); // the member's native memory, also when it fails or is interrupted
+            }
+        }
+    }
+
+    /** {@code cpu}, or {@code cuda} when the member's task holds a GPU that ND4J runs on. */
+    private static String device(Attempt.Placement where) {
+        return where.gpus().isEmpty() || !Devices.cuda() ? "cpu" : "cuda";
+    }
+
+    /** The member's network compiled onto the oneDNN engine, or null (logged) if the engine cannot run it. */
+    static OneDnnNetwork compile(ComputationGraph net, PreparedData data, MemberSpec spec) {
+        try {
+            return OneDnnNetwork.compile(net, data.shape().channels(), data.shape().height(), data.shape().width());
+        } catch (UnsupportedGraphException e) {
+            LOG.warn("member {} trains on DL4J's path: the oneDNN engine cannot compile it ({})", spec.id(),
+                    e.getMessage());
+            return null;
+        }
+    }
+
+    private MemberManifest trainLoop(MemberSpec spec, PreparedData data, TrainSpec t, BatchSource batches,
+                                     ISchedule schedule, NormalizerStandardize normalizer, ComputationGraph net,
+                                     OneDnnNetwork engine, InitDiagnostics.GradientRecorder recorder,
+                                     MemberManifest manifest, SnapshotStore store, Progress.Listener listener)
+            throws IOException {
+        int perEpoch = batches.batchesPerEpoch();
+        long total = (long) perEpoch * t.epochs();
 
         CyclicCosineSchedule cyclic = schedule instanceof CyclicCosineSchedule c ? c : null;
         long startIteration = net.getIterationCount();
@@ -189,16 +230,22 @@ public final class MemberTrainer {
             while (it.hasNext()) {
                 if (Thread.interrupted()) { // Spark kills a task attempt by interrupting its thread
                     throw new java.io.InterruptedIOException("member " + spec.id() + " stopped at update "
-                            + net.getIterationCount() + ": its task attempt was killed");
+                            + (engine != null ? engine.iteration() : net.getIterationCount())
+                            + ": its task attempt was killed");
                 }
                 DataSet ds = it.next();
-                int iteration = net.getIterationCount();
+                int iteration = engine != null ? engine.iteration() : net.getIterationCount();
                 lr = schedule.valueAt(iteration, epoch);
-                Nd4j.getRandom().setSeed(Seeds.mix(SALT_DROPOUT, spec.seed(), iteration));
-                hook.beforeUpdate(net, iteration);
-                net.fit(ds);
-                double loss = net.score();
                 int n = ds.numExamples();
+                double loss;
+                if (engine != null) {
+                    loss = engineUpdate(engine, net, ds, spec.seed(), iteration, lr, recorder);
+                } else {
+                    Nd4j.getRandom().setSeed(Seeds.mix(SALT_DROPOUT, spec.seed(), iteration));
+                    hook.beforeUpdate(net, iteration);
+                    net.fit(ds);
+                    loss = net.score();
+                }
                 if (recorder != null) {
                     manifest.setDiagnostics(recorder.result());
                     if (recorder.done()) {
@@ -206,11 +253,13 @@ public final class MemberTrainer {
                         recorder = null;
                     }
                 }
-                if (!Double.isFinite(loss)) {
+                boolean paramsFinite = engine == null || engine.parametersFinite();
+                if (!Double.isFinite(loss) || !paramsFinite) {
                     double seconds = (System.nanoTime() - epochStart) / 1e9;
                     manifest.addTraining(images, seconds);
-                    manifest.finish(MemberStatus.DIVERGED, "non-finite training loss " + loss + " at epoch "
-                            + (epoch + 1) + ", iteration " + (iteration + 1));
+                    manifest.finish(MemberStatus.DIVERGED, (Double.isFinite(loss) ? "non-finite parameters"
+                            : "non-finite training loss " + loss) + " at epoch " + (epoch + 1) + ", iteration "
+                            + (iteration + 1));
                     store.writeManifest(manifest);
                     LOG.warn("member {} diverged: {}", spec.id(), manifest.getReason());
                     return manifest;
@@ -219,6 +268,9 @@ public final class MemberTrainer {
                 images += n;
                 boolean epochEnd = !it.hasNext();
                 if (cyclic != null && cyclic.isCycleEnd(iteration) && !epochEnd) {
+                    if (engine != null) {
+                        engine.copyTo(net);
+                    }
                     store.commit(net, normalizer, manifest, epoch + 1, iteration + 1L, lr,
                             List.of(SnapshotKind.CYCLE), null, null);
                 } else if (cyclic != null && cyclic.isCycleEnd(iteration)) {
@@ -234,6 +286,9 @@ public final class MemberTrainer {
                 }
             }
             double seconds = (System.nanoTime() - epochStart) / 1e9;
+            if (engine != null) {
+                engine.copyTo(net); // validation and the snapshot read the ComputationGraph
+            }
             long evalStart = System.nanoTime();
             Scores val = Scores.of(net, data.validation(), data.normalization(), EVAL_BATCH);
             EpochMetrics metrics = new EpochMetrics(epoch + 1, lossSum / Math.max(1, images), val.nll(),
@@ -256,6 +311,28 @@ public final class MemberTrainer {
             }
         }
         return manifest;
+    }
+
+    /**
+     * One update on the engine. The hook sees a ComputationGraph holding the engine's state, and what it
+     * changes there is what the update starts from (so a fault injected into the parameters reaches the
+     * engine); without a hook no parameter leaves native memory. Returns the minibatch score.
+     */
+    private double engineUpdate(OneDnnNetwork engine, ComputationGraph net, DataSet ds, long seed, int iteration,
+                                double lr, InitDiagnostics.GradientRecorder recorder) {
+        engine.setDropoutSeed(Seeds.mix(SALT_DROPOUT, seed, iteration));
+        if (hook != IterationHook.NONE) {
+            engine.copyTo(net);
+            hook.beforeUpdate(net, iteration);
+            engine.loadFrom(net);
+        }
+        double loss = engine.gradient(ds.getFeatures(), ds.getLabels());
+        if (recorder != null) {
+            // DL4J's listeners see the gradient summed over the minibatch, the engine holds its mean.
+            recorder.record(engine.gradientSquares(ds.numExamples()));
+        }
+        engine.update(lr);
+        return loss;
     }
 
     /** Why the snapshot at the end of 0-based {@code epoch} is taken; empty if none is due. */

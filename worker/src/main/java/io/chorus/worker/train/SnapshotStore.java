@@ -101,15 +101,15 @@ public final class SnapshotStore {
      * no manifest or from the same one, still get different numbers: the newer one fences the older off at the
      * older one's next write, and neither loses the other from the attempt log.
      */
-    public void beginAttempt(MemberManifest manifest, Attempt.Placement where, long resumedAt, String engine)
-            throws IOException {
+    public void beginAttempt(MemberManifest manifest, Attempt.Placement where, long resumedAt, String engine,
+                             Integer threads, String isa) throws IOException {
         Path claims = new Path(dir, ATTEMPTS);
         fs.mkdirs(claims);
         int number = manifest.getAttempts() + 1;
         while (!HadoopFiles.createNew(fs, new Path(claims, String.format(Locale.ROOT, "%04d", number)), new byte[0])) {
             number++;
         }
-        manifest.startAttempt(number, where, resumedAt, engine);
+        manifest.startAttempt(number, where, resumedAt, engine, threads, isa);
         writeManifest(manifest);
     }
 

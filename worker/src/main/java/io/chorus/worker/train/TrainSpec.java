@@ -19,9 +19,28 @@ import io.chorus.worker.train.schedule.ScheduleKind;
  * @param swaStart      fraction of training after which SWA collection points begin
  * @param swaEvery      epochs between SWA collection points (0 = no SWA collection)
  * @param threads       ND4J/OpenMP threads used by this member
+ * @param engine        what runs the updates: the oneDNN engine, DL4J, or auto (the engine on the CPU)
  */
 public record TrainSpec(int epochs, int batch, OptimizerKind optimizer, double lr, double momentum,
                         double weightDecay, ScheduleKind schedule, int cycles, int stepEpochs, double stepGamma,
-                        int snapshotEvery, double swaStart, int swaEvery, int threads)
+                        int snapshotEvery, double swaStart, int swaEvery, int threads, EngineChoice engine)
         implements java.io.Serializable {
+
+    public TrainSpec {
+        java.util.Objects.requireNonNull(engine, "engine");
+    }
+
+    /** With {@code engine} auto. */
+    public TrainSpec(int epochs, int batch, OptimizerKind optimizer, double lr, double momentum, double weightDecay,
+                     ScheduleKind schedule, int cycles, int stepEpochs, double stepGamma, int snapshotEvery,
+                     double swaStart, int swaEvery, int threads) {
+        this(epochs, batch, optimizer, lr, momentum, weightDecay, schedule, cycles, stepEpochs, stepGamma, snapshotEvery,
+                swaStart, swaEvery, threads, EngineChoice.AUTO);
+    }
+
+    /** This specification with another engine choice. */
+    public TrainSpec withEngine(EngineChoice e) {
+        return new TrainSpec(epochs, batch, optimizer, lr, momentum, weightDecay, schedule, cycles, stepEpochs, stepGamma,
+                snapshotEvery, swaStart, swaEvery, threads, e);
+    }
 }

@@ -27,6 +27,7 @@ import org.nd4j.linalg.dataset.api.preprocessor.DataNormalization;
 
 import io.chorus.worker.data.Augmentation;
 import io.chorus.worker.data.BatchSource;
+import io.chorus.worker.engine.onednn.OneDnnNetwork;
 import io.chorus.worker.fs.HadoopFiles;
 import io.chorus.worker.train.schedule.ScheduleKind;
 import io.chorus.worker.zoo.ActivationKind;
@@ -80,7 +81,11 @@ class MemberTrainerTest {
         MemberManifest m = trainer(dir).train(member(11, train(ScheduleKind.COSINE, 1, 1)), data, dir, false, Progress.Listener.NONE);
 
         assertEquals(MemberStatus.FINISHED, m.getStatus());
-        assertEquals("onednn", m.getAttemptLog().get(0).engine());
+        Attempt attempt = m.getAttemptLog().get(0);
+        assertEquals("onednn", attempt.engine(), "auto trains on the oneDNN engine on the CPU");
+        assertEquals(1, attempt.threads());
+        assertEquals(io.chorus.worker.engine.onednn.OneDnn.cpuIsa(), attempt.isa());
+        assertFalse(attempt.isa().startsWith("0x") || attempt.isa().equals("default"), attempt.isa());
         assertEquals(431_080, m.getParameters());
         assertEquals(2, m.getEpochs().size());
         assertEquals(2, m.getSnapshots().size());
@@ -98,6 +103,12 @@ class MemberTrainerTest {
             assertEquals(s.valAccuracy(), again.accuracy(), 0.0, s.path());
             assertEquals(s.valLoss(), again.nll(), 1e-6, s.path());
             assertEquals(s.valAccuracy(), m.getEpochs().get(s.epoch() - 1).valAccuracy(), 0.0);
+            // What the engine wrote is what DL4J computes: the engine compiled from the zip agrees with it.
+            INDArray x = BatchSource.toDataSet(data.validation(), data.normalization(), 0, 100).getFeatures();
+            try (OneDnnNetwork engine = OneDnnNetwork.compile(restored, 1, 28, 28)) {
+                double err = restored.output(false, x)[0].sub(engine.output(x)).amaxNumber().doubleValue();
+                assertTrue(err <= 1e-5, s.path() + ": DL4J and the engine differ by " + err);
+            }
         }
         MemberManifest reread = new SnapshotStore(HadoopFiles.fileSystem(dir, new Configuration()), dir).readManifest().orElseThrow();
         assertEquals(m.getSnapshots(), reread.getSnapshots());
@@ -114,6 +125,84 @@ class MemberTrainerTest {
             assertEquals(pooling ? 0 : InitDiagnostics.GRADIENT_ITERATIONS, l.gradientNorm().size(), l.name());
             l.gradientNorm().forEach(g -> assertTrue(g > 0 && Double.isFinite(g), l.name() + " " + g));
         }
+    }
+
+    @Test
+    void dl4jChosenTrainsOnDl4jAndSaysSo() throws IOException {
+        Path dir = dir("dl4j");
+        TrainSpec oneEpoch = new TrainSpec(1, 100, OptimizerKind.ADAM, 1e-3, 0.9, 0, ScheduleKind.CONSTANT, 1, 1, 0.5, 1,
+                0.5, 0, 1, EngineChoice.DL4J);
+        MemberManifest m = trainer(dir).train(member(3, oneEpoch), data, dir, false, Progress.Listener.NONE);
+        assertEquals(MemberStatus.FINISHED, m.getStatus());
+        Attempt attempt = m.getAttemptLog().get(0);
+        assertEquals(io.chorus.worker.engine.Engine.ensureHelpers() ? "dl4j-onednn" : "dl4j-java", attempt.engine());
+        assertEquals(1, attempt.threads());
+        assertEquals(null, attempt.isa(), "no oneDNN engine, no ISA");
+        // The engine's gradient norms are recorded at DL4J's scale: the first update's (same parameters,
+        // same batch; dropout masks differ) within 25% of DL4J's.
+        Path onEngine = dir("engine");
+        MemberManifest e = trainer(onEngine).train(member(3, oneEpoch.withEngine(EngineChoice.ONEDNN)), data, onEngine,
+                false, Progress.Listener.NONE);
+        assertEquals("onednn", e.getAttemptLog().get(0).engine());
+        for (int i = 0; i < m.getDiagnostics().layers().size(); i++) {
+            InitDiagnostics.LayerStats a = m.getDiagnostics().layers().get(i);
+            InitDiagnostics.LayerStats b = e.getDiagnostics().layers().get(i);
+            assertEquals(a.gradientNorm().size(), b.gradientNorm().size(), a.name());
+            if (!a.gradientNorm().isEmpty()) {
+                double ga = a.gradientNorm().get(0);
+                double gb = b.gradientNorm().get(0);
+                assertTrue(Math.abs(ga - gb) <= 0.25 * ga, a.name() + ": DL4J " + ga + ", engine " + gb);
+            }
+        }
+    }
+
+    @Test
+    void theEngineFreesItsNativeMemoryWhenTheMemberEndsFailsOrIsInterrupted() throws IOException {
+        TrainSpec oneEpoch = new TrainSpec(1, 100, OptimizerKind.ADAM, 1e-3, 0.9, 0, ScheduleKind.CONSTANT, 1, 1, 0.5, 1,
+                0.5, 0, 1, EngineChoice.ONEDNN);
+        long[] before = OneDnnNetwork.liveNative();
+        long[] during = new long[2];
+        FileSystem fs = HadoopFiles.fileSystem(dir("x"), new Configuration());
+        MemberTrainer watching = new MemberTrainer(fs, (net, iteration) -> {
+            if (iteration == 2) {
+                long[] now = OneDnnNetwork.liveNative();
+                during[0] = now[0];
+                during[1] = now[1];
+            }
+        });
+        assertEquals(MemberStatus.FINISHED, watching.train(member(3, oneEpoch), data, dir("ok"), false,
+                Progress.Listener.NONE).getStatus());
+        assertTrue(during[1] > before[1] + 4L * 431_080, "the engine held its parameters natively: " + during[1]);
+        assertArrayEquals(before, OneDnnNetwork.liveNative(), "after the member finished");
+
+        MemberTrainer crashing = new MemberTrainer(fs, (net, iteration) -> {
+            if (iteration == 3) {
+                throw new IllegalStateException("simulated failure");
+            }
+        });
+        assertThrows(IllegalStateException.class,
+                () -> crashing.train(member(3, oneEpoch), data, dir("crash"), false, Progress.Listener.NONE));
+        assertArrayEquals(before, OneDnnNetwork.liveNative(), "after the member failed");
+
+        MemberTrainer interrupted = new MemberTrainer(fs, (net, iteration) -> {
+            if (iteration == 3) {
+                Thread.currentThread().interrupt(); // as Spark kills a task attempt
+            }
+        });
+        try {
+            assertThrows(java.io.InterruptedIOException.class,
+                    () -> interrupted.train(member(3, oneEpoch), data, dir("killed"), false, Progress.Listener.NONE));
+        } finally {
+            Thread.interrupted();
+        }
+        assertArrayEquals(before, OneDnnNetwork.liveNative(), "after the member was interrupted");
+    }
+
+    @Test
+    void aNetworkTheEngineCannotCompileIsLeftToDl4j() {
+        ComputationGraph net = io.chorus.worker.zoo.ModelZoo.build(LENET, data.shape(), 10, 1,
+                new org.nd4j.linalg.learning.config.RmsProp(1e-3), 0);
+        assertEquals(null, MemberTrainer.compile(net, data, member(1, train(ScheduleKind.COSINE, 1, 1))));
     }
 
     @Test
@@ -148,6 +237,18 @@ class MemberTrainerTest {
         ComputationGraph nc = finalNet(c, trainer(c).train(member(6, t), data, c, false, Progress.Listener.NONE));
         assertArrayEquals(na.params().data().asFloat(), nb.params().data().asFloat());
         assertNotEquals(na.params(), nc.params());
+    }
+
+    @Test
+    void onTwoThreadsTheEngineIsBitwiseReproducibleToo() throws IOException {
+        TrainSpec t = new TrainSpec(1, 50, OptimizerKind.SGD, 0.02, 0.9, 5e-4, ScheduleKind.COSINE, 1, 1, 0.5, 0, 0.75, 0, 2,
+                EngineChoice.ONEDNN);
+        Path a = dir("two-a");
+        Path b = dir("two-b");
+        MemberManifest ma = trainer(a).train(member(5, t), data, a, false, Progress.Listener.NONE);
+        MemberManifest mb = trainer(b).train(member(5, t), data, b, false, Progress.Listener.NONE);
+        assertEquals(2, ma.getAttemptLog().get(0).threads());
+        assertArrayEquals(finalNet(a, ma).params().data().asFloat(), finalNet(b, mb).params().data().asFloat());
     }
 
     @Test

@@ -136,8 +136,8 @@ class SnapshotStoreTest {
         SnapshotStore store = new SnapshotStore(fs, dir);
         MemberManifest first = manifest;
         MemberManifest second = new MemberManifest(0, 7L, "lenet", 0, SHAPE, 10, NORM, 2, 10, 100);
-        store.beginAttempt(first, new Attempt.Placement("1", "a", 11L), 0, "onednn");
-        store.beginAttempt(second, new Attempt.Placement("2", "b", 22L), 0, "onednn");
+        store.beginAttempt(first, new Attempt.Placement("1", "a", 11L), 0, "onednn", 1, null);
+        store.beginAttempt(second, new Attempt.Placement("2", "b", 22L), 0, "onednn", 1, null);
         assertEquals(1, first.getAttempts());
         assertEquals(2, second.getAttempts());
         MemberManifest onDisk = store.readManifest().orElseThrow();

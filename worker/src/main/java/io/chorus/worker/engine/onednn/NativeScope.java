@@ -34,8 +34,34 @@ import org.bytedeco.javacpp.Pointer;
 final class NativeScope implements AutoCloseable {
     private static final int ALIGN = 64;
 
-    private final Deque<Runnable> releases = new ArrayDeque<>();
+    /** Native objects (buffers, descriptors, primitives...) owned by open scopes in this process. */
+    private static final java.util.concurrent.atomic.AtomicLong LIVE = new java.util.concurrent.atomic.AtomicLong();
+    /** Bytes of the buffers among them. */
+    private static final java.util.concurrent.atomic.AtomicLong LIVE_BYTES = new java.util.concurrent.atomic.AtomicLong();
+
+    private final Deque<Runnable> releases = new ArrayDeque<>() {
+        @Override
+        public void push(Runnable r) {
+            super.push(r);
+            LIVE.incrementAndGet();
+        }
+
+        @Override
+        public Runnable pop() {
+            Runnable r = super.pop();
+            LIVE.decrementAndGet();
+            return r;
+        }
+    };
     private boolean closed;
+
+    static long liveObjects() {
+        return LIVE.get();
+    }
+
+    static long liveBytes() {
+        return LIVE_BYTES.get();
+    }
 
     /** A float buffer in native memory, 64-byte aligned (what oneDNN's kernels prefer). */
     record Buffer(long address, long bytes) {
@@ -70,9 +96,14 @@ final class NativeScope implements AutoCloseable {
 
     Buffer allocate(long bytes) {
         ensureOpen();
-        BytePointer p = new BytePointer(Math.max(bytes, 1) + ALIGN);
+        long size = Math.max(bytes, 1) + ALIGN;
+        BytePointer p = new BytePointer(size);
         p.fill(0);
-        releases.push(p::close);
+        LIVE_BYTES.addAndGet(size);
+        releases.push(() -> {
+            p.close();
+            LIVE_BYTES.addAndGet(-size);
+        });
         long aligned = (p.address() + ALIGN - 1) / ALIGN * ALIGN;
         return new Buffer(aligned, bytes);
     }

@@ -67,6 +67,33 @@ public final class OneDnn {
         return v.major() + "." + v.minor() + "." + v.patch();
     }
 
+    /**
+     * The instruction set oneDNN's CPU kernels use in this process ({@code dnnl_get_effective_cpu_isa}),
+     * by its oneDNN name without the prefix, e.g. {@code avx512_core_bf16} or {@code avx2}; capped by
+     * {@code ONEDNN_MAX_CPU_ISA}. Results are bitwise reproducible only on the same ISA and thread count.
+     */
+    public static String cpuIsa() {
+        get();
+        int isa = dnnl.dnnl_get_effective_cpu_isa();
+        String best = null;
+        for (java.lang.reflect.Field f : dnnl.class.getFields()) {
+            if (f.getName().startsWith("dnnl_cpu_isa_") && f.getType() == int.class
+                    && !f.getName().contains("hints") && !f.getName().contains("prefer")
+                    && java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+                try {
+                    if (f.getInt(null) == isa) {
+                        String n = f.getName().substring("dnnl_cpu_isa_".length());
+                        // Aliases share a value: prefer the avx512_core_* spelling to the avx10_1_* one.
+                        best = best == null || best.startsWith("avx10") && !n.startsWith("avx10") ? n : best;
+                    }
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        return best != null ? best : "0x" + Integer.toHexString(isa);
+    }
+
     /** Throws unless {@code status} is {@code dnnl_success}. */
     static void check(int status, String what) {
         if (status != dnnl_success) {

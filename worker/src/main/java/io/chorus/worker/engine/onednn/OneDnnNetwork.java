@@ -32,6 +32,8 @@ public final class OneDnnNetwork implements AutoCloseable {
     private final Map<Integer, Plan> training = new HashMap<>();
     private final Map<Integer, Plan> inference = new HashMap<>();
     private int iteration;
+    /** The training plan whose gradient awaits {@link #update}. */
+    private Plan pending;
     private long dropoutSeed;
     private SplittableRandom rng = new SplittableRandom(0);
     private boolean closed;
@@ -59,6 +61,14 @@ public final class OneDnnNetwork implements AutoCloseable {
         return new OneDnnNetwork(net, channels, height, width);
     }
 
+    /**
+     * Native objects and bytes held by every open engine network in this process: {@code [objects, bytes]}.
+     * Both return to their earlier values when the networks opened since are closed.
+     */
+    public static long[] liveNative() {
+        return new long[] {NativeScope.liveObjects(), NativeScope.liveBytes()};
+    }
+
     /** The iteration the next {@link #fit} performs (DL4J's iteration count). */
     public int iteration() {
         return iteration;
@@ -78,12 +88,47 @@ public final class OneDnnNetwork implements AutoCloseable {
      */
     public double fit(INDArray features, INDArray labels, double learningRate) {
         double score = gradient(features, labels);
-        Plan plan = training.get((int) features.size(0));
+        update(learningRate);
+        return score;
+    }
+
+    /**
+     * The second half of {@link #fit}: applies the gradient the last {@link #gradient} call left (adding
+     * L2 to it in place), moves batch normalization's running statistics and counts the iteration.
+     */
+    public void update(double learningRate) {
+        ensureOpen();
+        if (pending == null) {
+            throw new IllegalStateException("update without a gradient: call gradient() first");
+        }
         optimizer.step(params.values().floats(), params.gradients().floats(), params.state().floats(),
                 learningRate, iteration);
-        plan.runStatistics();
+        pending.runStatistics();
+        pending = null;
         iteration++;
-        return score;
+    }
+
+    /**
+     * The squared L2 norm of the last gradient of the mean loss per layer, over its trainable parameters
+     * (batch normalization's running statistics left out), times {@code scale^2}; read before
+     * {@link #update} (which adds L2 to the gradient). Layers without trainable parameters are absent.
+     */
+    public Map<String, Double> gradientSquares(double scale) {
+        ensureOpen();
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        FloatBuffer g = params.gradients().floats();
+        for (FlatParam p : params.all()) {
+            if (ParameterStore.runningStatistic(p.name())) {
+                continue;
+            }
+            double s = 0;
+            for (long i = p.offset(); i < p.offset() + p.length(); i++) {
+                double v = g.get((int) i);
+                s += v * v;
+            }
+            out.merge(p.layer(), s * scale * scale, Double::sum);
+        }
+        return out;
     }
 
     /**
@@ -94,6 +139,7 @@ public final class OneDnnNetwork implements AutoCloseable {
         ensureOpen();
         int n = (int) features.size(0);
         Plan plan = training.computeIfAbsent(n, b -> Plan.compile(graph, params, b, true, () -> rng));
+        pending = plan;
         rng = new SplittableRandom(dropoutSeed ^ (0x9E3779B97F4A7C15L * (iteration + 1L)));
         load(plan.input, features);
         plan.runForward();
@@ -122,6 +168,15 @@ public final class OneDnnNetwork implements AutoCloseable {
         return Nd4j.create(p, new long[] {n, k}, 'c');
     }
 
+    /**
+     * Whether every parameter is finite, read in native memory without a copy. The loss alone does not
+     * tell: oneDNN's ReLU maps NaN to 0, so a NaN weight before a ReLU leaves the loss finite.
+     */
+    public boolean parametersFinite() {
+        ensureOpen();
+        return params.finite();
+    }
+
     /** A copy of the last computed gradient of the mean loss, in DL4J's flat layout. */
     public INDArray gradientCopy() {
         return params.gradientCopy();
@@ -137,6 +192,7 @@ public final class OneDnnNetwork implements AutoCloseable {
     /** Replaces parameters, updater state and iteration count with {@code net}'s (after a resume). */
     public void loadFrom(ComputationGraph net) {
         ensureOpen();
+        pending = null;
         params.loadFrom(net);
         iteration = net.getIterationCount();
     }

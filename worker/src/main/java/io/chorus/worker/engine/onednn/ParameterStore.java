@@ -35,19 +35,40 @@ final class ParameterStore implements AutoCloseable {
         values = scope.allocate(numParams * Float.BYTES);
         gradients = scope.allocate(numParams * Float.BYTES);
         state = scope.allocate(Math.max(1, stateSize) * Float.BYTES);
-        long base = flat.offset();
+        // Offsets by address: a restored network's views sit on buffers of their own that alias the flat one.
+        long base = address(flat);
+        INDArray row = flat.reshape(-1);
         for (Layer layer : net.getLayers()) {
             String name = layer.conf().getLayer().getLayerName();
             for (Map.Entry<String, INDArray> e : layer.paramTable().entrySet()) {
                 INDArray v = e.getValue();
-                if (v.data() != flat.data() && v.data().originalDataBuffer() != flat.data().originalDataBuffer()) {
+                long bytes = address(v) - base;
+                long off = bytes / Float.BYTES;
+                if (bytes % Float.BYTES != 0 || off < 0 || off + v.length() > numParams
+                        || !row.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(off, off + v.length()))
+                                .equals(v.reshape(v.ordering(), new long[] {v.length()}))) {
                     throw new IllegalStateException("parameter " + name + "." + e.getKey()
                             + " is not a view of the network's flat parameters");
                 }
-                byKey.put(name + "." + e.getKey(), new FlatParam(name, e.getKey(), v.offset() - base, v.length()));
+                byKey.put(name + "." + e.getKey(), new FlatParam(name, e.getKey(), off, v.length()));
             }
         }
         loadFrom(net);
+    }
+
+    private static long address(INDArray a) {
+        return a.data().address() + a.offset() * a.data().getElementSize();
+    }
+
+    /** Whether every parameter (and running statistic) is finite, read in place. */
+    boolean finite() {
+        FloatBuffer v = values.floats();
+        for (int i = 0; i < numParams; i++) {
+            if (!Float.isFinite(v.get(i))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     FlatParam param(String layer, String key) {
@@ -56,6 +77,16 @@ final class ParameterStore implements AutoCloseable {
             throw new UnsupportedGraphException(layer, "has no parameter " + key);
         }
         return p;
+    }
+
+    /** Every parameter, in DL4J's flat order. */
+    java.util.Collection<FlatParam> all() {
+        return byKey.values();
+    }
+
+    /** Whether a DL4J parameter key names batch normalization's running statistics (not trained by gradient). */
+    static boolean runningStatistic(String key) {
+        return key.equals("mean") || key.equals("var") || key.equals("log10stdev");
     }
 
     NativeScope.Buffer values() {
