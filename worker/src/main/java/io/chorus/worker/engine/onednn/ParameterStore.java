@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -40,7 +41,7 @@ final class ParameterStore implements AutoCloseable {
             String name = layer.conf().getLayer().getLayerName();
             for (Map.Entry<String, INDArray> e : layer.paramTable().entrySet()) {
                 INDArray v = e.getValue();
-                if (v.data() != flat.data() && v.data().originalDataBuffer() != flat.data().originalDataBuffer()) {
+                if (root(v.data()) != root(flat.data())) {
                     throw new IllegalStateException("parameter " + name + "." + e.getKey()
                             + " is not a view of the network's flat parameters");
                 }
@@ -48,6 +49,18 @@ final class ParameterStore implements AutoCloseable {
             }
         }
         loadFrom(net);
+    }
+
+    /**
+     * The buffer a (view) buffer ultimately lies in. A freshly built network's flat vector is itself a view,
+     * a restored or cloned one's is not; its parameters are views of it either way.
+     */
+    private static DataBuffer root(DataBuffer b) {
+        DataBuffer r = b;
+        while (r.originalDataBuffer() != null && r.originalDataBuffer() != r) {
+            r = r.originalDataBuffer();
+        }
+        return r;
     }
 
     FlatParam param(String layer, String key) {
