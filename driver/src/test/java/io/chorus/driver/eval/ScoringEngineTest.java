@@ -32,6 +32,7 @@ import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import io.chorus.driver.scoring.Scoring;
+import io.chorus.ensemble.heads.Backbone;
 import io.chorus.worker.data.BatchSource;
 import io.chorus.worker.data.DataFiles;
 import io.chorus.worker.data.ImageData;
@@ -47,7 +48,7 @@ import io.chorus.worker.zoo.WeightInitKind;
 
 /**
  * Scoring on the engine: a zoo network's probabilities equal DL4J's (1e-5) at a batch and the odd last
- * one; a network the engine cannot compile is scored by DL4J (bit for bit its output); the engine network
+ * one, and so do a head's and MC dropout's on the engine's backbone features; a network the engine cannot compile is scored by DL4J (bit for bit its output); the engine network
  * is compiled once per copy and kept, one per concurrent lease, and freed when the cache drops it, at
  * once for idle copies and at the lease's close for lent ones.
  */
@@ -129,6 +130,24 @@ class ScoringEngineTest {
         assertTrue(worst > 0, "the scores came from DL4J (bitwise equal), not from the engine");
         try (ModelStore.Lease lease = ModelStore.borrow("engine", file[0], file[1], CONF)) {
             assertNotNull(lease.engine(images.shape()), "the zoo network compiles");
+        }
+    }
+
+    @Test
+    void headsAndMcDropoutReadTheBackboneFromTheEngine() throws IOException {
+        ComputationGraph member = resnet();
+        String[] memberFile = write(member, "member.zip");
+        String[] headFile = write(new Backbone(member).memberHead(), "head.zip");
+        Scoring.Model backbone = Scoring.Model.plain("member", memberFile[0], memberFile[1], norm);
+        // The member's own head on its backbone, and MC dropout of a member without dropout: both are the
+        // member's own output.
+        List<Scoring.Model> models = List.of(new Scoring.Model("head", headFile[0], headFile[1], norm, backbone, 0, 0),
+                new Scoring.Model("mcd", memberFile[0], memberFile[1], norm, null, 2, 9));
+        Scoring.Result r = Scoring.score("heads", models, images, 0, images.size(), BATCH, 1, 10, CONF);
+        for (String id : List.of("head", "mcd")) {
+            double worst = maxDifference(member, r.probs().get(id));
+            assertTrue(worst <= 1e-5, id + " probabilities differ from the member's by " + worst);
+            assertTrue(worst > 0, id + ": the features came from DL4J (bitwise equal), not from the engine");
         }
     }
 
