@@ -169,6 +169,15 @@ public final class OneDnnNetwork implements AutoCloseable {
         return Nd4j.create(out, new long[] {n, size}, 'c');
     }
 
+    /**
+     * Builds the inference plan for batches of {@code batch} now (primitive descriptors, primitives with
+     * their generated kernels, the arena), so that the first {@link #output} of that size only computes.
+     */
+    public void prepareInference(int batch) {
+        ensureOpen();
+        inferencePlan(batch, null);
+    }
+
     /** Bytes of the arena the inference plans share (0 before the first inference). */
     public long inferenceArenaBytes() {
         return arena == null ? 0 : arena.bytes();

@@ -105,6 +105,9 @@ class OneDnnInferenceTest {
             float[] tinyFirst = engine.output(tiny).data().asFloat();
             float[] oddFirst = engine.output(odd).data().asFloat();
             float[] featuresFirst = engine.activations(odd, ModelZoo.FEATURES).data().asFloat();
+            long before = engine.inferenceArenaBytes();
+            engine.prepareInference(40);
+            assertTrue(engine.inferenceArenaBytes() > before, "preparing the plan for 40 images grows the arena");
             float[] bigFirst = engine.output(big).data().asFloat();
             long arena = engine.inferenceArenaBytes();
             assertArrayEquals(tinyFirst, engine.output(tiny).data().asFloat(), "batch of 1 after the arena grew");
