@@ -14,6 +14,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
 
 /**
  * A model-zoo ComputationGraph compiled onto oneDNN: training steps and inference without DL4J's
@@ -43,7 +44,12 @@ public final class OneDnnNetwork implements AutoCloseable {
     private final CompiledGraph graph;
     private final Optimizer optimizer;
     private final Map<Integer, Plan> training = new HashMap<>();
-    /** Inference plans by (batch, tensor or null for the probabilities), least recently used first. */
+    /**
+     * Inference plans by (batch, tensor or null for the probabilities, OpenMP threads of the thread that
+     * built them), least recently used first. oneDNN fixes a kernel's thread split when it creates the
+     * primitive, and the split decides the order of float sums: a plan built under another thread count
+     * would give other last bits than a fresh one.
+     */
     private final LinkedHashMap<InferenceKey, Plan> inference = new LinkedHashMap<>(8, 0.75f, true);
     private final dnnl_stream stream;
     private NativeScope arenaScope;
@@ -53,7 +59,7 @@ public final class OneDnnNetwork implements AutoCloseable {
     private SplittableRandom rng = new SplittableRandom(0);
     private boolean closed;
 
-    private record InferenceKey(int batch, String features) {
+    private record InferenceKey(int batch, String features, int threads) {
     }
 
     private OneDnnNetwork(ComputationGraph net, long channels, long height, long width) {
@@ -178,6 +184,11 @@ public final class OneDnnNetwork implements AutoCloseable {
         inferencePlan(batch, null);
     }
 
+    /** Number of inference plans kept now. */
+    int inferencePlans() {
+        return inference.size();
+    }
+
     /** Bytes of the arena the inference plans share (0 before the first inference). */
     public long inferenceArenaBytes() {
         return arena == null ? 0 : arena.bytes();
@@ -193,7 +204,8 @@ public final class OneDnnNetwork implements AutoCloseable {
     }
 
     private Plan inferencePlan(int batch, String vertex) {
-        InferenceKey key = new InferenceKey(batch, vertex);
+        InferenceKey key = new InferenceKey(batch, vertex,
+                NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads());
         Plan plan = inference.get(key);
         if (plan != null) {
             return plan;

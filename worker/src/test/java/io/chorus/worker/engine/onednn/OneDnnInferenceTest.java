@@ -31,7 +31,7 @@ import org.nd4j.linalg.learning.config.Sgd;
  * probabilities at a full batch and at an odd remainder, and the backbone's features, equal DL4J's (1e-5);
  * the arena is smaller than the activations would be with a buffer each; plans of several batch sizes
  * interleaved (the arena growing and every plan moved into the bigger one) and run from another thread
- * give the same floats bit for bit.
+ * give the same floats bit for bit; a plan is built per thread count.
  */
 class OneDnnInferenceTest {
     static final double TOLERANCE = 1e-5;
@@ -124,6 +124,25 @@ class OneDnnInferenceTest {
             } finally {
                 other.shutdownNow();
             }
+        }
+    }
+
+    @Test
+    void anotherThreadCountGetsAPlanOfItsOwn() {
+        ImageShape mnist = new ImageShape(28, 28, 1);
+        ComputationGraph net = relu(Architecture.LENET, false, mnist);
+        INDArray x = features(mnist, 8, 2);
+        try (OneDnnNetwork engine = compile(net, mnist)) {
+            io.chorus.worker.train.NativeThreads.set(1);
+            float[] one = engine.output(x).data().asFloat();
+            io.chorus.worker.train.NativeThreads.set(2);
+            engine.output(x);
+            assertEquals(2, engine.inferencePlans(), "a plan per thread count");
+            io.chorus.worker.train.NativeThreads.set(1);
+            assertArrayEquals(one, engine.output(x).data().asFloat(), "the one-thread plan again");
+            assertEquals(2, engine.inferencePlans());
+        } finally {
+            io.chorus.worker.train.NativeThreads.set(1);
         }
     }
 
