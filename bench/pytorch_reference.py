@@ -4,10 +4,14 @@
 Trains LeNet (conv 5x5x20, max-pool 2, conv 5x5x50, max-pool 2, dense 500, softmax 10; 431,080 parameters)
 or the small ResNet (3 stages of 2 basic blocks, 16/32/64 channels, batch norm) on Fashion-MNIST read from
 the IDX files, with SGD + Nesterov momentum 0.9, and prints one JSON line: training images/s over the timed
-iterations (after warm-up) and inference images/s at batch 500. Needs only Debian's python3-torch.
+iterations (after warm-up) and inference images/s at batch 500, and which BLAS and thread counts it ran with.
+Needs Debian's python3-torch with OpenBLAS (apt-get install python3-torch libopenblas0-pthread: with only the
+reference BLAS behind libblas.so.3 it is about 2.5x slower). Debian's OpenBLAS ignores torch.set_num_threads:
+run it with OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 for one thread.
 
-  /usr/bin/python3 bench/pytorch_reference.py --arch lenet --threads 1 --images 15000
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/pytorch_reference.py --arch lenet --threads 1 --images 15000
 """
+import ctypes
 import argparse
 import gzip
 import json
@@ -82,6 +86,29 @@ class ResNet(nn.Module):
         return self.fc(F.adaptive_avg_pool2d(self.blocks(self.stem(x)), 1).flatten(1))
 
 
+def blas():
+    """The BLAS libraries this process has mapped, OpenBLAS's own configuration and thread count, torch's BLAS_INFO."""
+    libs = sorted({line.split()[-1] for line in open("/proc/self/maps") if "blas" in line.split()[-1].lower()}
+                  if os.path.exists("/proc/self/maps") else [])
+    info = {"blas_libraries": [os.path.realpath(l) for l in libs]}
+    for lib in libs:
+        try:
+            so = ctypes.CDLL(lib)
+            so.openblas_get_config.restype = ctypes.c_char_p
+            info["openblas_config"] = so.openblas_get_config().decode().strip()
+            info["openblas_threads"] = so.openblas_get_num_threads()
+            break
+        except (OSError, AttributeError):
+            continue
+    config = torch.__config__.show()
+    info["torch_blas_info"] = next((part.split("=", 1)[1] for part in config.replace(",", " ").split()
+                                    if part.startswith("BLAS_INFO=")), "unknown")
+    info["torch_mkldnn"] = torch.backends.mkldnn.is_available()
+    info["torch_threads"] = torch.get_num_threads()
+    info["env"] = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    return info
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--arch", choices=["lenet", "resnet"], default="lenet")
@@ -122,7 +149,8 @@ def main():
         infer_rate = len(x) / (time.perf_counter() - start)
     print(json.dumps({"framework": "pytorch " + torch.__version__, "arch": a.arch, "threads": a.threads,
                       "batch": a.batch, "train_images_per_second": round(train_rate, 1),
-                      "inference_images_per_second": round(infer_rate, 1), "final_loss": round(loss.item(), 4)}))
+                      "inference_images_per_second": round(infer_rate, 1), "final_loss": round(loss.item(), 4),
+                      **blas()}))
 
 
 if __name__ == "__main__":

@@ -139,11 +139,12 @@ final class DerivedModels {
         synchronized (FEATURES) {
             cached = FEATURES.get(key);
             if (cached == null) {
-                ComputationGraph net = ModelStore.load(scope, backbone.path(), backbone.sha256(), conf);
                 ImageData train = data.prepared().train();
                 List<INDArray> parts = new ArrayList<>();
-                synchronized (net) {
-                    Backbone b = new Backbone(net);
+                // The backbone's features on the engine when it compiles the member (they are what heads
+                // train on, and the one expensive part of head training).
+                try (ModelStore.Lease lease = ModelStore.borrow(scope, backbone.path(), backbone.sha256(), conf)) {
+                    Backbone b = lease.backbone(train.shape());
                     for (int from = 0; from < train.size(); from += 500) {
                         int to = Math.min(train.size(), from + 500);
                         parts.add(b.features(BatchSource.toDataSet(train, backbone.normalization(), from, to).getFeatures()));

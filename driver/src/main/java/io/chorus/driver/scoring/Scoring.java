@@ -19,6 +19,7 @@ import io.chorus.worker.Seeds;
 import io.chorus.worker.data.BatchSource;
 import io.chorus.worker.data.ImageData;
 import io.chorus.worker.data.Normalization;
+import io.chorus.worker.engine.onednn.OneDnnNetwork;
 import io.chorus.worker.train.NativeThreads;
 
 /**
@@ -45,6 +46,13 @@ import io.chorus.worker.train.NativeThreads;
  * Models with the same file (a member and its final snapshot) are computed once. MC dropout is seeded by
  * the position of the batch's first image. Each network is borrowed from {@link ModelStore} (checked,
  * loaded once per JVM, one copy per concurrent caller).
+ *
+ * <p>Networks run on the oneDNN engine ({@link ModelStore.Lease#engine}: compiled once per JVM and copy,
+ * plans per batch size), a network it cannot compile on DL4J. What runs where: a member or snapshot
+ * entirely on the engine; a backbone's features (of head ensembles and MC dropout) on the engine, the heads
+ * themselves on DL4J (small dense networks on a feature vector, which the engine, compiling image networks,
+ * does not take); MC dropout's stochastic head passes on DL4J, which needs dropout active at inference. The
+ * evaluation and prediction both score here, so they use the same path and get the same floats.
  */
 public final class Scoring {
     /** Key of {@link Result#seconds} holding the time of all head ensembles (backbone passes and heads). */
@@ -129,11 +137,14 @@ public final class Scoring {
                 // Loading is not inference: the clock starts once the network is in memory.
                 start = System.nanoTime();
                 ComputationGraph net = lease.net();
+                OneDnnNetwork engine = lease.engine(images.shape());
                 if (m.passes() > 0) {
-                    Backbone b = new Backbone(net);
+                    Backbone b = lease.backbone(images.shape());
                     ComputationGraph head = b.memberHead();
                     batches.run(m.normalization(), (first, x) -> List.of(
                             McDropout.predict(b, head, x, m.passes(), Seeds.mix(m.seed(), first))), List.of(p));
+                } else if (engine != null) {
+                    batches.run(m.normalization(), (first, x) -> List.of(engine.output(x)), List.of(p));
                 } else {
                     batches.run(m.normalization(), (first, x) -> List.of(net.output(false, x)[0]), List.of(p));
                 }
@@ -156,7 +167,7 @@ public final class Scoring {
                     into.add(p);
                     probs.put(h.id(), p);
                 }
-                HeadEnsemble ensemble = new HeadEnsemble(new Backbone(leases.get(0).net()), nets);
+                HeadEnsemble ensemble = new HeadEnsemble(leases.get(0).backbone(images.shape()), nets);
                 long start = System.nanoTime();
                 batches.run(backbone.normalization(), (first, x) -> ensemble.predict(x), into);
                 seconds.merge(HEADS, (System.nanoTime() - start) / 1e9, Double::sum);

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
@@ -35,6 +36,8 @@ import io.chorus.worker.zoo.ModelZoo;
 public final class Backbone {
 
     private final ComputationGraph member;
+    /** Computes the features of a batch in place of DL4J's feed-forward (null: DL4J's). */
+    private final UnaryOperator<INDArray> compute;
     private final int featuresPosition;
     private final long featureSize;
     private long passes;
@@ -46,7 +49,17 @@ public final class Backbone {
      *                                  one input, or a head that also reads other backbone vertices
      */
     public Backbone(ComputationGraph member) {
+        this(member, null);
+    }
+
+    /**
+     * A backbone whose {@link #features} come from {@code compute} (the same member compiled onto another
+     * engine: its {@value ModelZoo#FEATURES} activations, {@code [N, featureSize()]}) instead of DL4J's
+     * feed-forward; null for DL4J's. Checked and counted as DL4J's.
+     */
+    public Backbone(ComputationGraph member, UnaryOperator<INDArray> compute) {
         this.member = Objects.requireNonNull(member, "member");
+        this.compute = compute;
         ComputationGraphConfiguration conf = member.getConfiguration();
         if (!conf.getVertices().containsKey(ModelZoo.FEATURES)) {
             throw new IllegalArgumentException("member has no vertex named '" + ModelZoo.FEATURES
@@ -74,10 +87,14 @@ public final class Backbone {
             throw new IllegalArgumentException("images must be a non-empty batch, got shape "
                     + java.util.Arrays.toString(images.shape()));
         }
-        Map<String, INDArray> activations = member.feedForward(new INDArray[] {images}, featuresPosition, false, true);
+        INDArray features;
+        if (compute != null) {
+            features = compute.apply(images);
+        } else {
+            features = member.feedForward(new INDArray[] {images}, featuresPosition, false, true).get(ModelZoo.FEATURES);
+        }
         passes++;
-        INDArray features = activations.get(ModelZoo.FEATURES);
-        if (features == null || features.rank() != 2) {
+        if (features == null || features.rank() != 2 || (compute != null && features.size(1) != featureSize)) {
             throw new IllegalStateException("vertex '" + ModelZoo.FEATURES + "' must output [N, features], got "
                     + (features == null ? "nothing" : java.util.Arrays.toString(features.shape())));
         }

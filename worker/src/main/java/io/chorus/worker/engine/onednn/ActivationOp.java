@@ -22,9 +22,9 @@ record ActivationOp(String name, String input, Eltwise activation) implements Op
         NativeScope scope = b.scope;
         Tensor x = b.in(input);
         dnnl_primitive_desc pd = activation.forwardPd(scope,
-                b.training() ? dnnl_forward_training : dnnl_forward_inference, x.value.desc());
-        Mem y = scope.memory(x.value.desc());
-        b.fwd(Step.primitive(scope, scope.primitive(pd, name), name, DNNL_ARG_SRC, x.value, DNNL_ARG_DST, y));
+                b.training() ? dnnl_forward_training : dnnl_forward_inference, x.value.desc(), b.attr(null));
+        Mem y = b.memory(x.value.desc());
+        b.fwd(b.run(pd, name, DNNL_ARG_SRC, x.value, DNNL_ARG_DST, y));
         Tensor out = b.produce(name, x.dims, y, x);
         if (!b.training() || !x.needsDiff) {
             return;

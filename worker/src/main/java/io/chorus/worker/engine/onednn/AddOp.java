@@ -32,10 +32,10 @@ record AddOp(String name, String left, String right) implements Op {
         Tensor c = b.in(right);
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         check(dnnl_binary_primitive_desc_create(pd, OneDnn.get().engine(), dnnl_binary_add, a.value.desc(),
-                c.value.desc(), a.value.desc(), null), "binary add pd at " + name);
+                c.value.desc(), a.value.desc(), b.attr(null)), "binary add pd at " + name);
         scope.own(pd);
-        Mem y = scope.memory(query(pd, dnnl_query_dst_md, 0));
-        b.fwd(Step.primitive(scope, scope.primitive(pd, name), name, DNNL_ARG_SRC_0, a.value, DNNL_ARG_SRC_1, c.value,
+        Mem y = b.memory(query(pd, dnnl_query_dst_md, 0));
+        b.fwd(b.run(pd, name, DNNL_ARG_SRC_0, a.value, DNNL_ARG_SRC_1, c.value,
                 DNNL_ARG_DST, y));
         Tensor out = b.produce(name, a.dims, y, a, c);
         if (!b.training()) {

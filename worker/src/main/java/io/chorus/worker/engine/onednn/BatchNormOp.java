@@ -55,11 +55,11 @@ record BatchNormOp(String name, String input, FlatParam gamma, FlatParam beta, F
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         check(dnnl_batch_normalization_forward_primitive_desc_create(pd, eng,
                 b.training() ? dnnl_forward_training : dnnl_forward_inference, x.value.desc(), x.value.desc(),
-                eps, flags, null), "batch normalization forward pd at " + name);
+                eps, flags, b.attr(null)), "batch normalization forward pd at " + name);
         scope.own(pd);
         Mem scale = b.param(gamma, dnnl_a, c);
         Mem shift = b.param(beta, dnnl_a, c);
-        Mem y = scope.memory(query(pd, dnnl_query_dst_md, 0));
+        Mem y = b.memory(query(pd, dnnl_query_dst_md, 0));
         Mem meanMem;
         Mem varMem = scope.memory(scope.desc(new long[] {c}, dnnl_a));
         FloatBuffer runMean = b.params.values().slice(mean.offset(), c).floats();
@@ -99,7 +99,7 @@ record BatchNormOp(String name, String input, FlatParam gamma, FlatParam beta, F
                 }
             });
         }
-        b.fwd(Step.primitive(scope, scope.primitive(pd, name), name, DNNL_ARG_SRC, x.value, DNNL_ARG_DST, y,
+        b.fwd(b.run(pd, name, DNNL_ARG_SRC, x.value, DNNL_ARG_DST, y,
                 DNNL_ARG_SCALE, scale, DNNL_ARG_SHIFT, shift, DNNL_ARG_MEAN, meanMem, DNNL_ARG_VARIANCE, varMem));
         Tensor out = b.produce(name, x.dims, y, x);
         if (!b.training()) {

@@ -14,8 +14,19 @@ import java.util.Set;
  * @param ops        the ops in an order where every input is produced before it is read
  * @param withParams names of the ops that own parameters
  * @param classes    number of output classes
+ * @param aliases    parameter-free vertices (flattens) and the tensor each one reads
  */
-record CompiledGraph(String inputName, long[] inputChw, List<Op> ops, Set<String> withParams, int classes) {
+record CompiledGraph(String inputName, long[] inputChw, List<Op> ops, Set<String> withParams, int classes,
+                     Map<String, String> aliases) {
+
+    /** The tensor a vertex name stands for (itself, or what a chain of flattens reads). */
+    String resolve(String vertex) {
+        String n = vertex;
+        while (aliases.containsKey(n)) {
+            n = aliases.get(n);
+        }
+        return n;
+    }
 
     long[] inputDims(int batch) {
         return new long[] {batch, inputChw[0], inputChw[1], inputChw[2]};

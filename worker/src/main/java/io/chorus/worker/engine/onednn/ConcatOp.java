@@ -40,15 +40,15 @@ record ConcatOp(String name, List<String> inputs) implements Op {
             args[2 * i] = DNNL_ARG_MULTIPLE_SRC + i;
             args[2 * i + 1] = in[i].value;
         }
-        Mem y = scope.memory(yMd);
+        Mem y = b.memory(yMd);
         args[2 * n] = DNNL_ARG_DST;
         args[2 * n + 1] = y;
         PointerPointer<dnnl_primitive_desc> pdOut = new PointerPointer<>(1);
         scope.onClose(pdOut::close);
-        check(dnnl_concat_primitive_desc_create(pdOut, OneDnn.get().engine(), yMd, n, 1, srcs, null),
+        check(dnnl_concat_primitive_desc_create(pdOut, OneDnn.get().engine(), yMd, n, 1, srcs, b.attr(null)),
                 "concat pd at " + name);
         dnnl_primitive_desc pd = scope.own(new dnnl_primitive_desc(pdOut.get(0)));
-        b.fwd(Step.primitive(scope, scope.primitive(pd, name), name, args));
+        b.fwd(b.run(pd, name, args));
         Tensor out = b.produce(name, yDims, y, in);
         if (!b.training()) {
             return;

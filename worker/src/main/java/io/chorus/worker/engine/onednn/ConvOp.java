@@ -63,17 +63,16 @@ record ConvOp(String name, String input, int outChannels, long[] kernel, long[] 
         check(dnnl_convolution_forward_primitive_desc_create(pd, eng,
                 b.training() ? dnnl_forward_training : dnnl_forward_inference, dnnl_convolution_direct,
                 b.any(x.dims), b.any(wDims), biasMd, b.any(yDims), stride, NO_DILATION, padL, padR,
-                activation == null ? null : activation.postOp(scope)), "convolution forward pd at " + name);
+                b.attr(activation)), "convolution forward pd at " + name);
         scope.own(pd);
         Mem src = b.as(x.value, query(pd, dnnl_query_src_md, 0), true);
         Mem wUser = b.param(weights, dnnl_abcd, wDims);
         Mem w = b.as(wUser, query(pd, dnnl_query_weights_md, 0), true);
         Mem bMem = bias == null ? null : b.param(bias, dnnl_a, outChannels);
-        Mem y = scope.memory(query(pd, dnnl_query_dst_md, 0));
+        Mem y = b.memory(query(pd, dnnl_query_dst_md, 0));
         b.fwd(bMem == null
-                ? Step.primitive(scope, scope.primitive(pd, name), name, DNNL_ARG_SRC, src, DNNL_ARG_WEIGHTS, w,
-                        DNNL_ARG_DST, y)
-                : Step.primitive(scope, scope.primitive(pd, name), name, DNNL_ARG_SRC, src, DNNL_ARG_WEIGHTS, w,
+                ? b.run(pd, name, DNNL_ARG_SRC, src, DNNL_ARG_WEIGHTS, w, DNNL_ARG_DST, y)
+                : b.run(pd, name, DNNL_ARG_SRC, src, DNNL_ARG_WEIGHTS, w,
                         DNNL_ARG_BIAS, bMem, DNNL_ARG_DST, y));
         Tensor out = b.produce(name, yDims, y, x);
         if (!b.training()) {

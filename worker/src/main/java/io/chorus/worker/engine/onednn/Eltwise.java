@@ -13,7 +13,6 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_relu_use_dst_for_bwd;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_training;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_eltwise;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_post_ops;
 
 import io.chorus.worker.engine.onednn.NativeScope.Mem;
@@ -61,24 +60,20 @@ record Eltwise(int forwardAlg, int backwardAlg, float alpha, String label) {
         throw new UnsupportedGraphException(vertex, "activation " + a + " is not supported (relu, leakyrelu, elu, identity are)");
     }
 
-    /** Attributes carrying this activation as a post-op. */
-    dnnl_primitive_attr postOp(NativeScope scope) {
+    /** Sets this activation as the post-op of {@code attr}. */
+    void appendTo(NativeScope scope, dnnl_primitive_attr attr) {
         dnnl_post_ops ops = new dnnl_post_ops();
         check(dnnl_post_ops_create(ops), "dnnl_post_ops_create");
         scope.own(ops);
         check(dnnl_post_ops_append_eltwise(ops, forwardAlg, alpha, 0f), "dnnl_post_ops_append_eltwise");
-        dnnl_primitive_attr attr = new dnnl_primitive_attr();
-        check(dnnl_primitive_attr_create(attr), "dnnl_primitive_attr_create");
-        scope.own(attr);
         check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops");
-        return attr;
     }
 
-    /** Forward primitive descriptor of the standalone activation over {@code md}. */
-    dnnl_primitive_desc forwardPd(NativeScope scope, int prop, dnnl_memory_desc md) {
+    /** Forward primitive descriptor of the standalone activation over {@code md}, with {@code attr} (may be null). */
+    dnnl_primitive_desc forwardPd(NativeScope scope, int prop, dnnl_memory_desc md, dnnl_primitive_attr attr) {
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         check(dnnl_eltwise_forward_primitive_desc_create(pd, OneDnn.get().engine(), prop, backwardAlg, md, md,
-                alpha, 0f, null), "eltwise forward pd (" + label + ")");
+                alpha, 0f, attr), "eltwise forward pd (" + label + ")");
         return scope.own(pd);
     }
 
@@ -91,7 +86,7 @@ record Eltwise(int forwardAlg, int backwardAlg, float alpha, String label) {
         NativeScope scope = b.scope;
         dnnl_memory_desc md = dst.desc();
         if (hint == null) {
-            hint = forwardPd(scope, dnnl_forward_training, md);
+            hint = forwardPd(scope, dnnl_forward_training, md, null);
         }
         Mem dyHere = b.as(dy, md, false);
         dnnl_primitive_desc pd = new dnnl_primitive_desc();

@@ -129,7 +129,7 @@ final class GraphCompiler {
         if (classes < 0) {
             throw new UnsupportedGraphException(conf.getNetworkOutputs().get(0), "the network output is not an OutputLayer");
         }
-        return new CompiledGraph(input, chw, List.copyOf(ops), withParams, classes);
+        return new CompiledGraph(input, chw, List.copyOf(ops), withParams, classes, Map.copyOf(alias));
     }
 
     private Op layerOp(String name, Layer layer, String x) {

@@ -99,17 +99,16 @@ record InnerProductOp(String name, String input, int outputs, FlatParam weights,
                 b.training() ? dnnl_forward_training : dnnl_forward_inference,
                 dropout ? in.desc() : b.any(x.dims), b.any(wDims), biasMd,
                 isOutput ? b.plain(yDims) : b.any(yDims),
-                activation == null ? null : activation.postOp(scope)), "inner product forward pd at " + name);
+                b.attr(activation)), "inner product forward pd at " + name);
         scope.own(pd);
         Mem src = b.as(in, query(pd, dnnl_query_src_md, 0), true);
         Mem wUser = b.param(weights, wTag, wDims);
         Mem w = b.as(wUser, query(pd, dnnl_query_weights_md, 0), true);
-        Mem y = scope.memory(query(pd, dnnl_query_dst_md, 0));
+        Mem y = b.memory(query(pd, dnnl_query_dst_md, 0));
         if (bias == null) {
-            b.fwd(Step.primitive(scope, scope.primitive(pd, name), name, DNNL_ARG_SRC, src, DNNL_ARG_WEIGHTS, w,
-                    DNNL_ARG_DST, y));
+            b.fwd(b.run(pd, name, DNNL_ARG_SRC, src, DNNL_ARG_WEIGHTS, w, DNNL_ARG_DST, y));
         } else {
-            b.fwd(Step.primitive(scope, scope.primitive(pd, name), name, DNNL_ARG_SRC, src, DNNL_ARG_WEIGHTS, w,
+            b.fwd(b.run(pd, name, DNNL_ARG_SRC, src, DNNL_ARG_WEIGHTS, w,
                     DNNL_ARG_BIAS, b.param(bias, dnnl_a, outputs), DNNL_ARG_DST, y));
         }
         Tensor out = b.produce(name, yDims, y, x);

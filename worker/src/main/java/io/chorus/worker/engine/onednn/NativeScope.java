@@ -7,6 +7,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_tag;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
@@ -23,6 +24,7 @@ import org.bytedeco.dnnl.dnnl_post_ops;
 import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 
@@ -53,6 +55,7 @@ final class NativeScope implements AutoCloseable {
             return r;
         }
     };
+    private final dnnl_stream stream;
     private boolean closed;
 
     static long liveObjects() {
@@ -61,6 +64,21 @@ final class NativeScope implements AutoCloseable {
 
     static long liveBytes() {
         return LIVE_BYTES.get();
+    }
+
+    /** A scope whose primitives run on the process-wide stream. */
+    NativeScope() {
+        this(null);
+    }
+
+    /** A scope whose primitives run on {@code stream} (null: the process-wide one). */
+    NativeScope(dnnl_stream stream) {
+        this.stream = stream;
+    }
+
+    /** The stream the steps built in this scope execute on. */
+    dnnl_stream stream() {
+        return stream != null ? stream : OneDnn.get().stream();
     }
 
     /** A float buffer in native memory, 64-byte aligned (what oneDNN's kernels prefer). */
@@ -74,6 +92,14 @@ final class NativeScope implements AutoCloseable {
             return new Raw(address);
         }
 
+        /** The sub-buffer of {@code length} bytes starting {@code offset} bytes in. */
+        Buffer bytes(long offset, long length) {
+            if (offset < 0 || length < 0 || offset + length > bytes) {
+                throw new IndexOutOfBoundsException(offset + "+" + length + " bytes in " + bytes);
+            }
+            return new Buffer(address + offset, length);
+        }
+
         /** The sub-buffer starting {@code floatOffset} floats in. */
         Buffer slice(long floatOffset, long floats) {
             if (floatOffset < 0 || (floatOffset + floats) * Float.BYTES > bytes) {
@@ -83,8 +109,49 @@ final class NativeScope implements AutoCloseable {
         }
     }
 
-    /** A oneDNN memory object over a buffer this scope or someone else owns. */
-    record Mem(dnnl_memory memory, dnnl_memory_desc desc, Buffer buffer) {
+    /**
+     * A oneDNN memory object over a buffer this scope or someone else owns; or, for an activation of an
+     * inference plan, over no buffer yet: {@link #place} points it into the plan's shared arena later.
+     */
+    static final class Mem {
+        private final dnnl_memory memory;
+        private final dnnl_memory_desc desc;
+        private Buffer buffer;
+
+        Mem(dnnl_memory memory, dnnl_memory_desc desc, Buffer buffer) {
+            this.memory = memory;
+            this.desc = desc;
+            this.buffer = buffer;
+        }
+
+        dnnl_memory memory() {
+            return memory;
+        }
+
+        dnnl_memory_desc desc() {
+            return desc;
+        }
+
+        Buffer buffer() {
+            if (buffer == null) {
+                throw new IllegalStateException("memory not placed in an arena yet");
+            }
+            return buffer;
+        }
+
+        /** Size of the memory in bytes, as its descriptor says. */
+        long bytes() {
+            return dnnl_memory_desc_get_size(desc);
+        }
+
+        /** Points the memory at {@code at} (which must hold {@link #bytes()}). */
+        void place(Buffer at) {
+            if (at.bytes() < bytes()) {
+                throw new IllegalArgumentException(at.bytes() + " bytes for a " + bytes() + "-byte memory");
+            }
+            check(dnnl_memory_set_data_handle(memory, at.pointer()), "dnnl_memory_set_data_handle");
+            buffer = at;
+        }
     }
 
     /** A pointer at a given address; passing it to native code passes exactly that address. */
@@ -140,6 +207,15 @@ final class NativeScope implements AutoCloseable {
         check(dnnl_memory_create(m, md, OneDnn.get().engine(), buffer.pointer()), "dnnl_memory_create");
         releases.push(() -> dnnl_memory_destroy(m));
         return new Mem(m, md, buffer);
+    }
+
+    /** Memory laid out as {@code md} over no buffer yet: {@link Mem#place} gives it one before use. */
+    Mem deferred(dnnl_memory_desc md) {
+        ensureOpen();
+        dnnl_memory m = new dnnl_memory();
+        check(dnnl_memory_create(m, md, OneDnn.get().engine(), null), "dnnl_memory_create(deferred)");
+        releases.push(() -> dnnl_memory_destroy(m));
+        return new Mem(m, md, null);
     }
 
     /** Memory whose descriptor views part of {@code buffer} (a sub-memory); no size check. */

@@ -1,20 +1,32 @@
 package io.chorus.worker.engine.onednn;
 
 import java.nio.FloatBuffer;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_destroy;
+
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.bytedeco.dnnl.dnnl_stream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
 
 /**
  * A model-zoo ComputationGraph compiled onto oneDNN: training steps and inference without DL4J's
  * layers, over parameters held in DL4J's flat layout (see {@link ParameterStore}).
  *
  * <p>Plans (primitive descriptors, primitives, activation memories) are built once per batch size and
- * mode, lazily, and reused: a training run sees two, the full batch and the odd last one.
+ * mode, lazily, and reused: a training run sees two, the full batch and the odd last one. Inference plans
+ * (at most {@value #INFERENCE_PLANS}, the least recently used closed first) own no activation buffers: their
+ * activations live in one arena of this network, where activations that are never needed at the same time
+ * share bytes, and the arena grows to the largest plan's need. They bring their own scratchpads, and every
+ * plan of a network runs on the network's own stream, so a network may be used from any thread (one at a
+ * time).
  *
  * <p>Loss: softmax cross-entropy, mean over the batch, plus {@code 0.5 * l2 * sum(w^2)} as DL4J scores
  * L2. Dropout masks come from the engine's own generator, seeded by {@link #setDropoutSeed} (DL4J's
@@ -25,12 +37,23 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class OneDnnNetwork implements AutoCloseable {
     private static final double LOG_CLIP = 1e-10;
+    /** Inference plans kept per network: a scoring pass needs two (its batch and the odd last one). */
+    static final int INFERENCE_PLANS = 4;
 
     private final ParameterStore params;
     private final CompiledGraph graph;
     private final Optimizer optimizer;
     private final Map<Integer, Plan> training = new HashMap<>();
-    private final Map<Integer, Plan> inference = new HashMap<>();
+    /**
+     * Inference plans by (batch, tensor or null for the probabilities, OpenMP threads of the thread that
+     * built them), least recently used first. oneDNN fixes a kernel's thread split when it creates the
+     * primitive, and the split decides the order of float sums: a plan built under another thread count
+     * would give other last bits than a fresh one.
+     */
+    private final LinkedHashMap<InferenceKey, Plan> inference = new LinkedHashMap<>(8, 0.75f, true);
+    private final dnnl_stream stream;
+    private NativeScope arenaScope;
+    private NativeScope.Buffer arena;
     private int iteration;
     /** The training plan whose gradient awaits {@link #update}. */
     private Plan pending;
@@ -38,12 +61,23 @@ public final class OneDnnNetwork implements AutoCloseable {
     private SplittableRandom rng = new SplittableRandom(0);
     private boolean closed;
 
+    private record InferenceKey(int batch, String features, int threads) {
+    }
+
     private OneDnnNetwork(ComputationGraph net, long channels, long height, long width) {
         OneDnn.get();
         params = new ParameterStore(net);
         try {
             graph = GraphCompiler.compile(net, params, channels, height, width);
             optimizer = new Optimizer(net);
+        } catch (RuntimeException e) {
+            params.close();
+            throw e;
+        }
+        stream = new dnnl_stream();
+        try {
+            OneDnn.check(dnnl_stream_create(stream, OneDnn.get().engine(), dnnl_stream_default_flags),
+                    "dnnl_stream_create");
         } catch (RuntimeException e) {
             params.close();
             throw e;
@@ -138,7 +172,7 @@ public final class OneDnnNetwork implements AutoCloseable {
     public double gradient(INDArray features, INDArray labels) {
         ensureOpen();
         int n = (int) features.size(0);
-        Plan plan = training.computeIfAbsent(n, b -> Plan.compile(graph, params, b, true, () -> rng));
+        Plan plan = training.computeIfAbsent(n, b -> Plan.compile(graph, params, b, true, () -> rng, stream, null));
         pending = plan;
         rng = new SplittableRandom(dropoutSeed ^ (0x9E3779B97F4A7C15L * (iteration + 1L)));
         load(plan.input, features);
@@ -152,7 +186,7 @@ public final class OneDnnNetwork implements AutoCloseable {
     public INDArray output(INDArray features) {
         ensureOpen();
         int n = (int) features.size(0);
-        Plan plan = inference.computeIfAbsent(n, b -> Plan.compile(graph, params, b, false, () -> rng));
+        Plan plan = inferencePlan(n, null);
         load(plan.input, features);
         plan.runForward();
         int k = graph.classes();
@@ -175,6 +209,91 @@ public final class OneDnnNetwork implements AutoCloseable {
     public boolean parametersFinite() {
         ensureOpen();
         return params.finite();
+    }
+
+    /**
+     * The activations of vertex {@code vertex} [n, size] at inference (running statistics, no dropout),
+     * each row the vertex's output flattened in DL4J's order (channel, row, column): a backbone's features.
+     * The pass stops there.
+     *
+     * @throws UnsupportedGraphException if no op produces that vertex
+     */
+    public INDArray activations(INDArray features, String vertex) {
+        ensureOpen();
+        int n = (int) features.size(0);
+        Plan plan = inferencePlan(n, vertex);
+        load(plan.input, features);
+        plan.runForward();
+        long size = plan.features.bytes() / Float.BYTES / n;
+        float[] out = new float[Math.toIntExact(n * size)];
+        plan.features.buffer().floats().get(out);
+        return Nd4j.create(out, new long[] {n, size}, 'c');
+    }
+
+    /**
+     * Builds the inference plan for batches of {@code batch} now (primitive descriptors, primitives with
+     * their generated kernels, the arena), so that the first {@link #output} of that size only computes.
+     */
+    public void prepareInference(int batch) {
+        ensureOpen();
+        inferencePlan(batch, null);
+    }
+
+    /** Number of inference plans kept now. */
+    int inferencePlans() {
+        return inference.size();
+    }
+
+    /** Bytes of the arena the inference plans share (0 before the first inference). */
+    public long inferenceArenaBytes() {
+        return arena == null ? 0 : arena.bytes();
+    }
+
+    /**
+     * Bytes the activations of the inference plan for {@code batch} would take with a buffer each (what the
+     * arena saves), building the plan if needed.
+     */
+    long inferenceTransientBytes(int batch) {
+        ensureOpen();
+        return inferencePlan(batch, null).transientBytes();
+    }
+
+    private Plan inferencePlan(int batch, String vertex) {
+        InferenceKey key = new InferenceKey(batch, vertex,
+                NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads());
+        Plan plan = inference.get(key);
+        if (plan != null) {
+            return plan;
+        }
+        plan = Plan.compile(graph, params, batch, false, () -> rng, stream, vertex);
+        if (inference.size() >= INFERENCE_PLANS) {
+            var eldest = inference.entrySet().iterator();
+            eldest.next().getValue().close();
+            eldest.remove();
+        }
+        inference.put(key, plan);
+        if (arena == null || arena.bytes() < plan.arenaBytes()) {
+            // Grow: a new arena for every plan, then the old one goes.
+            NativeScope grown = new NativeScope();
+            NativeScope.Buffer bigger;
+            try {
+                bigger = grown.allocate(Math.max(plan.arenaBytes(), arena == null ? 0 : arena.bytes() * 5 / 4));
+            } catch (RuntimeException e) {
+                grown.close();
+                throw e;
+            }
+            for (Plan p : inference.values()) {
+                p.place(bigger);
+            }
+            if (arenaScope != null) {
+                arenaScope.close();
+            }
+            arenaScope = grown;
+            arena = bigger;
+        } else {
+            plan.place(arena);
+        }
+        return plan;
     }
 
     /** A copy of the last computed gradient of the mean loss, in DL4J's flat layout. */
@@ -264,6 +383,11 @@ public final class OneDnnNetwork implements AutoCloseable {
         for (Plan p : inference.values()) {
             p.close();
         }
+        inference.clear();
+        if (arenaScope != null) {
+            arenaScope.close();
+        }
+        dnnl_stream_destroy(stream);
         params.close();
     }
 }

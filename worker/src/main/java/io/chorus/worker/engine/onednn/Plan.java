@@ -8,7 +8,13 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_MULTIPLE_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_scratchpad_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_scratchpad_mode_user;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
@@ -24,7 +30,9 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
 import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.javacpp.PointerPointer;
 
 /**
@@ -34,9 +42,12 @@ import org.bytedeco.javacpp.PointerPointer;
  * gradient into the flat gradient buffer, and the running-statistics updates of batch normalization.
  */
 final class Plan implements AutoCloseable {
+    /** Alignment of every activation inside an inference plan's arena. */
+    private static final long ALIGN = 64;
+
     final int batch;
     final boolean training;
-    final NativeScope scope = new NativeScope();
+    final NativeScope scope;
     final List<Step> forward = new ArrayList<>();
     final List<Step> backward = new ArrayList<>();
     /** Runs once per update, after the backward pass (batch normalization's running statistics). */
@@ -44,22 +55,129 @@ final class Plan implements AutoCloseable {
     Mem input;
     Mem logits;
     Mem logitsDiff;
+    /** In a features plan: the requested tensor, plain (NCHW, or NC), [batch, everything else] row-major. */
+    Mem features;
+    /**
+     * An inference plan's activations, reorder outputs and scratchpads (none in a training plan): memories
+     * without a buffer of their own, placed at {@link #offsets} in an arena of {@link #arenaBytes} that the
+     * network shares between its inference plans. Two of them share bytes only when no step of the pass
+     * needs both (greedy by size over their live ranges).
+     */
+    private final List<Mem> transients = new ArrayList<>();
+    private long[] offsets = new long[0];
+    private long arenaBytes;
 
-    private Plan(int batch, boolean training) {
+    private Plan(int batch, boolean training, dnnl_stream stream) {
         this.batch = batch;
         this.training = training;
+        this.scope = new NativeScope(stream);
     }
 
+    /**
+     * Builds the plan of {@code graph} for {@code batch} images: a training plan, an inference plan ending at
+     * the logits, or (with {@code featuresOf}, inference only) one ending at that tensor, read plain through
+     * {@link #features}.
+     */
     static Plan compile(CompiledGraph graph, ParameterStore params, int batch, boolean training,
-                        Supplier<SplittableRandom> dropoutRng) {
-        Plan plan = new Plan(batch, training);
+                        Supplier<SplittableRandom> dropoutRng, dnnl_stream stream, String featuresOf) {
+        if (training && featuresOf != null) {
+            throw new IllegalArgumentException("a features plan is an inference plan");
+        }
+        Plan plan = new Plan(batch, training, stream);
         try {
-            new Builder(plan, graph, params, dropoutRng).build();
+            new Builder(plan, graph, params, dropoutRng).build(featuresOf);
+            plan.layOut();
             return plan;
         } catch (RuntimeException e) {
             plan.close();
             throw e;
         }
+    }
+
+    /** Bytes the arena must have for this plan (0 for a training plan). */
+    long arenaBytes() {
+        return arenaBytes;
+    }
+
+    /** Bytes its transient memories would take each with a buffer of its own. */
+    long transientBytes() {
+        long sum = 0;
+        for (Mem m : transients) {
+            sum += m.bytes();
+        }
+        return sum;
+    }
+
+    /** Points every transient memory into {@code arena} (at least {@link #arenaBytes()} long). */
+    void place(NativeScope.Buffer arena) {
+        for (int i = 0; i < transients.size(); i++) {
+            Mem m = transients.get(i);
+            m.place(arena.bytes(offsets[i], m.bytes()));
+        }
+    }
+
+    /** Live range of each transient memory over the forward steps; then offsets, greedy by size. */
+    private void layOut() {
+        int n = transients.size();
+        if (n == 0) {
+            return;
+        }
+        Map<Mem, Integer> index = new IdentityHashMap<>();
+        for (int i = 0; i < n; i++) {
+            index.put(transients.get(i), i);
+        }
+        int[] first = new int[n];
+        int[] last = new int[n];
+        java.util.Arrays.fill(first, Integer.MAX_VALUE);
+        java.util.Arrays.fill(last, -1);
+        for (int s = 0; s < forward.size(); s++) {
+            for (Mem m : forward.get(s).memories()) {
+                Integer i = index.get(m);
+                if (i != null) {
+                    first[i] = Math.min(first[i], s);
+                    last[i] = Math.max(last[i], s);
+                }
+            }
+        }
+        for (Mem kept : new Mem[] {logits, features, input}) {
+            Integer i = kept == null ? null : index.get(kept);
+            if (i != null) {
+                // Read by Java after the pass: live to the end.
+                first[i] = Math.min(first[i], forward.size());
+                last[i] = Integer.MAX_VALUE;
+            }
+        }
+        Integer[] bySize = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            bySize[i] = i;
+        }
+        java.util.Arrays.sort(bySize, (a, b) -> Long.compare(transients.get(b).bytes(), transients.get(a).bytes()));
+        offsets = new long[n];
+        List<Integer> placed = new ArrayList<>();
+        for (int i : bySize) {
+            long size = transients.get(i).bytes();
+            List<Integer> clash = new ArrayList<>();
+            for (int j : placed) {
+                if (first[i] <= last[j] && first[j] <= last[i]) {
+                    clash.add(j);
+                }
+            }
+            clash.sort((a, b) -> Long.compare(offsets[a], offsets[b]));
+            long at = 0;
+            for (int j : clash) {
+                if (at + size <= offsets[j]) {
+                    break;
+                }
+                at = Math.max(at, align(offsets[j] + transients.get(j).bytes()));
+            }
+            offsets[i] = at;
+            arenaBytes = Math.max(arenaBytes, at + size);
+            placed.add(i);
+        }
+    }
+
+    private static long align(long bytes) {
+        return (bytes + ALIGN - 1) / ALIGN * ALIGN;
     }
 
     void runForward() {
@@ -122,7 +240,7 @@ final class Plan implements AutoCloseable {
             this.consumers = graph.consumerCounts();
         }
 
-        private void build() {
+        private void build(String featuresOf) {
             long[] in = graph.inputDims(plan.batch);
             Tensor input = new Tensor(graph.inputName(), in);
             input.needsDiff = false;
@@ -130,7 +248,14 @@ final class Plan implements AutoCloseable {
             input.consumers = consumers.getOrDefault(input.name, 0);
             tensors.put(input.name, input);
             plan.input = input.value;
+            String stopAt = featuresOf == null ? null : graph.resolve(featuresOf);
+            if (stopAt != null && stopAt.equals(input.name)) {
+                throw new UnsupportedGraphException(featuresOf, "is the network input");
+            }
             for (Op op : graph.ops()) {
+                if (stopAt != null && plan.features != null) {
+                    break;
+                }
                 currentBwd = new ArrayList<>();
                 currentOut = null;
                 currentHasParams = graph.hasParams(op);
@@ -140,6 +265,16 @@ final class Plan implements AutoCloseable {
                 }
                 bwdPerOp.add(currentBwd);
                 outPerOp.add(currentOut);
+                if (currentOut.name.equals(stopAt)) {
+                    long[] d = currentOut.dims;
+                    plan.features = as(currentOut.value, plain(d), true);
+                }
+            }
+            if (stopAt != null) {
+                if (plan.features == null) {
+                    throw new UnsupportedGraphException(featuresOf, "is not produced by any op of the network");
+                }
+                return;
             }
             if (plan.logits == null) {
                 throw new IllegalStateException("no output layer produced logits");
@@ -218,12 +353,62 @@ final class Plan implements AutoCloseable {
             return scope.desc(dims, Layouts.plainTag(dims.length));
         }
 
+        /**
+         * Memory for an activation (or another result the forward pass recomputes every time) laid out as
+         * {@code md}: its own zeroed buffer in a training plan, a place in the shared arena in an inference
+         * plan. Only primitives may touch the latter (Java steps would not know where it lies).
+         */
+        Mem memory(dnnl_memory_desc md) {
+            if (plan.training) {
+                return scope.memory(md);
+            }
+            Mem m = scope.deferred(md);
+            plan.transients.add(m);
+            return m;
+        }
+
+        /**
+         * Attributes of a forward primitive: {@code activation} (may be null) as a post-op and, in an
+         * inference plan, a scratchpad the plan provides ({@link #run}) instead of oneDNN's per-thread one,
+         * so that the plan may run on any thread. Null when neither applies.
+         */
+        dnnl_primitive_attr attr(Eltwise activation) {
+            if (plan.training && activation == null) {
+                return null;
+            }
+            dnnl_primitive_attr attr = new dnnl_primitive_attr();
+            check(dnnl_primitive_attr_create(attr), "dnnl_primitive_attr_create");
+            scope.own(attr);
+            if (!plan.training) {
+                check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
+            }
+            if (activation != null) {
+                activation.appendTo(scope, attr);
+            }
+            return attr;
+        }
+
+        /**
+         * A step running the primitive of {@code pd} (created with {@link #attr}) on (argument kind, memory)
+         * pairs, plus its scratchpad when it asks for one of its own.
+         */
+        Step run(dnnl_primitive_desc pd, String what, Object... kindMemPairs) {
+            Object[] args = kindMemPairs;
+            dnnl_memory_desc pad = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+            if (pad != null && !pad.isNull() && dnnl_memory_desc_get_size(pad) > 0) {
+                args = java.util.Arrays.copyOf(kindMemPairs, kindMemPairs.length + 2);
+                args[kindMemPairs.length] = DNNL_ARG_SCRATCHPAD;
+                args[kindMemPairs.length + 1] = memory(pad);
+            }
+            return Step.primitive(scope, scope.primitive(pd, what), what, args);
+        }
+
         /** {@code m} in layout {@code want}: itself, or a new memory filled by a reorder appended to the pass. */
         Mem as(Mem m, dnnl_memory_desc want, boolean forwardPass) {
             if (same(m.desc(), want)) {
                 return m;
             }
-            Mem out = scope.memory(want);
+            Mem out = forwardPass ? memory(want) : scope.memory(want);
             Step r = reorder(m, out);
             if (forwardPass) {
                 fwd(r);
@@ -236,10 +421,9 @@ final class Plan implements AutoCloseable {
         Step reorder(Mem from, Mem to) {
             dnnl_primitive_desc pd = new dnnl_primitive_desc();
             var eng = OneDnn.get().engine();
-            check(dnnl_reorder_primitive_desc_create(pd, from.desc(), eng, to.desc(), eng, null), "reorder pd");
+            check(dnnl_reorder_primitive_desc_create(pd, from.desc(), eng, to.desc(), eng, attr(null)), "reorder pd");
             scope.own(pd);
-            return Step.primitive(scope, scope.primitive(pd, "reorder"), "reorder", DNNL_ARG_FROM, from,
-                    DNNL_ARG_TO, to);
+            return run(pd, "reorder", DNNL_ARG_FROM, from, DNNL_ARG_TO, to);
         }
 
         /** The gradient arriving at {@code t} (in {@code t}'s layout), allocated on first request. */

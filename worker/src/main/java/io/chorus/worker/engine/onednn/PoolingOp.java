@@ -55,15 +55,15 @@ record PoolingOp(String name, String input, boolean max, long[] kernel, long[] s
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         check(dnnl_pooling_forward_primitive_desc_create(pd, eng,
                 b.training() ? dnnl_forward_training : dnnl_forward_inference, alg, x.value.desc(), b.any(yDims),
-                stride, kernel, NO_DILATION, padL, padR, null), "pooling forward pd at " + name);
+                stride, kernel, NO_DILATION, padL, padR, b.attr(null)), "pooling forward pd at " + name);
         scope.own(pd);
-        Mem y = scope.memory(query(pd, dnnl_query_dst_md, 0));
+        Mem y = b.memory(query(pd, dnnl_query_dst_md, 0));
         dnnl_memory_desc wsMd = dnnl_primitive_desc_query_md(pd, dnnl_query_workspace_md, 0);
         Mem ws = wsMd != null && !wsMd.isNull() && org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size(wsMd) > 0
                 ? scope.memory(wsMd) : null;
         b.fwd(ws == null
-                ? Step.primitive(scope, scope.primitive(pd, name), name, DNNL_ARG_SRC, x.value, DNNL_ARG_DST, y)
-                : Step.primitive(scope, scope.primitive(pd, name), name, DNNL_ARG_SRC, x.value, DNNL_ARG_DST, y,
+                ? b.run(pd, name, DNNL_ARG_SRC, x.value, DNNL_ARG_DST, y)
+                : b.run(pd, name, DNNL_ARG_SRC, x.value, DNNL_ARG_DST, y,
                         DNNL_ARG_WORKSPACE, ws));
         Tensor out = b.produce(name, yDims, y, x);
         if (!b.training() || !x.needsDiff) {
