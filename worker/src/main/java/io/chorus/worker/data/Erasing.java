@@ -26,7 +26,7 @@ public record Erasing(double probability, double minArea, double maxArea, double
     public static final int ATTEMPTS = 100;
 
     /** Never erasing (the paper's area and aspect ranges, for when a probability is given). */
-    public static final Erasing NONE = new Erasing(0, 0.02, 0.4, 0.3, 1 / 0.3, 0, false);
+    public static final Erasing NONE = new Erasing(0, 0.02, 0.4, 0.3, 3.3, 0, false);
 
     /**
      * @throws IllegalArgumentException if a value is outside the range stated above
