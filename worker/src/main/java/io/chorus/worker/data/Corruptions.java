@@ -8,15 +8,18 @@ import io.chorus.worker.Seeds;
 /**
  * Deterministic corruptions of images, to measure how a model holds up under dataset shift (in the manner of
  * Hendrycks and Dietterich 2019, computed here rather than downloaded): rotation, translation, Gaussian noise,
- * Gaussian blur, contrast reduction and pixel dropout, each at severities 1 to 5 ({@link Kind#parameter}), and
- * severity 0 for the images themselves. Raw unsigned bytes in and out, labels kept; every result is rounded to
+ * Gaussian blur, contrast reduction, pixel dropout and elastic deformation, each at severities 1 to 5
+ * ({@link Kind#parameter}), and severity 0 for the images themselves. Raw unsigned bytes in and out, labels kept; every result is rounded to
  * the nearest integer and clamped to [0, 255]. Pixels moved in from outside the image are 0.
  *
- * <p>The randomness (a rotation's or translation's direction, the noise, the dropped pixels) of image {@code i}
- * is seeded by {@code (seed, kind, severity, i)} only, so a corrupted image does not depend on which other
- * images are corrupted with it.
+ * <p>The randomness (a rotation's or translation's direction, the noise, the dropped pixels, the displacement
+ * field) of image {@code i} is seeded by {@code (seed, kind, severity, i)} only, so a corrupted image does not
+ * depend on which other images are corrupted with it.
  */
 public final class Corruptions {
+
+    /** The smoothing of the elastic deformation's displacement field, in pixels (Simard et al. 2003 on MNIST). */
+    public static final double ELASTIC_SIGMA = 4;
 
     /** Severities run from 1 (mild) to this; 0 is no corruption. */
     public static final int SEVERITIES = 5;
@@ -34,7 +37,9 @@ public final class Corruptions {
         /** Deviations from the image's mean scaled by this factor: {@code x' = mean + c (x - mean)}. */
         CONTRAST(1, 0.6, 0.45, 0.3, 0.2, 0.1),
         /** This fraction of the pixel positions (all channels of each) set to 0. */
-        DROPOUT(0, 0.1, 0.2, 0.3, 0.45, 0.6);
+        DROPOUT(0, 0.1, 0.2, 0.3, 0.45, 0.6),
+        /** Elastic deformation of this strength alpha, in pixels, smoothed with sigma {@link Corruptions#ELASTIC_SIGMA}. */
+        ELASTIC(0, 8, 16, 24, 34, 48);
 
         private final double[] parameters;
 
@@ -80,6 +85,7 @@ public final class Corruptions {
                 case GAUSSIAN_BLUR -> blur(img, s, a);
                 case CONTRAST -> contrast(img, s, a);
                 case DROPOUT -> dropout(img, s, a, r);
+                case ELASTIC -> elastic(img, s, a, ELASTIC_SIGMA, r);
             };
             System.arraycopy(c, 0, out, i * per, per);
         }
@@ -201,39 +207,73 @@ public final class Corruptions {
      */
     public static byte[] blur(byte[] img, ImageShape s, double sigma) {
         double[] k = gaussianKernel(sigma);
+        int plane = s.height() * s.width();
+        double[] out = new double[img.length];
+        for (int c = 0; c < s.channels(); c++) {
+            double[] v = new double[plane];
+            for (int p = 0; p < plane; p++) {
+                v[p] = img[c * plane + p] & 0xFF;
+            }
+            System.arraycopy(blurPlane(v, s.height(), s.width(), k), 0, out, c * plane, plane);
+        }
+        return bytes(out);
+    }
+
+    /** One {@code h x w} plane convolved with the 1-D kernel {@code k} along rows, then columns; zeros outside. */
+    private static double[] blurPlane(double[] v, int h, int w, double[] k) {
         int r = k.length / 2;
+        double[] rows = new double[v.length];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                double acc = 0;
+                for (int i = Math.max(-r, -x); i <= Math.min(r, w - 1 - x); i++) {
+                    acc += k[i + r] * v[y * w + x + i];
+                }
+                rows[y * w + x] = acc;
+            }
+        }
+        double[] out = new double[v.length];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                double acc = 0;
+                for (int i = Math.max(-r, -y); i <= Math.min(r, h - 1 - y); i++) {
+                    acc += k[i + r] * rows[(y + i) * w + x];
+                }
+                out[y * w + x] = acc;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * One image deformed elastically (Simard et al. 2003): a displacement field of independent uniform values in
+     * [-1, 1] per pixel and axis, smoothed by {@link #gaussianKernel}{@code (sigma)} and scaled by {@code alpha},
+     * so no pixel moves by more than {@code alpha} along either axis; every channel is resampled (bilinear) at the
+     * displaced positions, with zeros outside.
+     */
+    public static byte[] elastic(byte[] img, ImageShape s, double alpha, double sigma, SplittableRandom r) {
         int h = s.height();
         int w = s.width();
-        double[] rows = new double[img.length];
-        double[] out = new double[img.length];
+        double[] k = gaussianKernel(sigma);
+        double[] fy = new double[h * w];
+        double[] fx = new double[h * w];
+        for (int p = 0; p < h * w; p++) {
+            fy[p] = 2 * r.nextDouble() - 1;
+            fx[p] = 2 * r.nextDouble() - 1;
+        }
+        fy = blurPlane(fy, h, w, k);
+        fx = blurPlane(fx, h, w, k);
+        double[] v = new double[img.length];
         for (int c = 0; c < s.channels(); c++) {
             int base = c * h * w;
             for (int y = 0; y < h; y++) {
                 for (int x = 0; x < w; x++) {
-                    double acc = 0;
-                    for (int i = -r; i <= r; i++) {
-                        int sx = x + i;
-                        if (sx >= 0 && sx < w) {
-                            acc += k[i + r] * (img[base + y * w + sx] & 0xFF);
-                        }
-                    }
-                    rows[base + y * w + x] = acc;
-                }
-            }
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    double acc = 0;
-                    for (int i = -r; i <= r; i++) {
-                        int sy = y + i;
-                        if (sy >= 0 && sy < h) {
-                            acc += k[i + r] * rows[base + sy * w + x];
-                        }
-                    }
-                    out[base + y * w + x] = acc;
+                    int p = y * w + x;
+                    v[base + p] = bilinear(img, base, h, w, y + alpha * fy[p], x + alpha * fx[p]);
                 }
             }
         }
-        return bytes(out);
+        return bytes(v);
     }
 
     /** One image with its deviations from its own mean (over all its values) scaled by {@code factor}. */

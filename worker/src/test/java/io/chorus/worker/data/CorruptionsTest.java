@@ -207,4 +207,40 @@ class CorruptionsTest {
         assertArrayEquals(Corruptions.corrupt(d.select(new int[] {0}), Kind.GAUSSIAN_NOISE, 3, 9).pixels(),
                 java.util.Arrays.copyOfRange(inPair, 0, S.pixels()), "image 0 is the same alone or in a pair");
     }
+
+    @Test
+    void elasticMovesNoPixelFurtherThanAlphaAndFollowsTheSeed() {
+        int n = 100;
+        ImageShape s = new ImageShape(n, n, 1);
+        byte[] ramp = new byte[s.pixels()];
+        for (int y = 0; y < n; y++) {
+            for (int x = 0; x < n; x++) {
+                ramp[y * n + x] = (byte) (x * 2); // 2 per column: a value tells where along x it came from
+            }
+        }
+        assertArrayEquals(ramp, Corruptions.elastic(ramp, s, 0, 4, new SplittableRandom(1)), "alpha 0: unchanged");
+        for (int sev = 1; sev <= 5; sev++) {
+            double alpha = Kind.ELASTIC.parameter(sev);
+            byte[] out = Corruptions.elastic(ramp, s, alpha, Corruptions.ELASTIC_SIGMA, new SplittableRandom(sev));
+            int reach = (int) Math.ceil(alpha) + 1;
+            int moved = 0;
+            for (int y = 0; y < n; y++) {
+                for (int x = 0; x < n; x++) {
+                    int v = out[y * n + x] & 0xFF;
+                    // Zeros from outside only lower a value; inside, it comes from at most alpha columns away.
+                    assertTrue(v <= 2 * Math.min(x + alpha, n - 1) + 0.5, "severity " + sev + " at " + y + "," + x);
+                    if (y >= reach && y < n - reach && x >= reach && x < n - reach) {
+                        assertTrue(Math.abs(v - 2 * x) <= 2 * alpha + 0.5, "severity " + sev + " at " + y + "," + x);
+                        moved += v != 2 * x ? 1 : 0;
+                    }
+                }
+            }
+            assertTrue(moved > 0, "severity " + sev + " moves something inside");
+        }
+        ImageData d = new ImageData(s, ramp, new int[] {0}, 1);
+        assertArrayEquals(Corruptions.corrupt(d, Kind.ELASTIC, 3, 5).pixels(),
+                Corruptions.corrupt(d, Kind.ELASTIC, 3, 5).pixels());
+        assertFalse(java.util.Arrays.equals(Corruptions.corrupt(d, Kind.ELASTIC, 3, 5).pixels(),
+                Corruptions.corrupt(d, Kind.ELASTIC, 3, 6).pixels()));
+    }
 }
