@@ -8,7 +8,8 @@
  *   <li>{@link io.chorus.ensemble.swa}: parameter averaging along one trajectory and batch-norm
  *       statistics recomputed afterwards;</li>
  *   <li>{@link io.chorus.ensemble.heads}: a frozen backbone shared by several classifier heads, and MC
- *       dropout.</li>
+ *       dropout;</li>
+ *   <li>{@link io.chorus.ensemble.calibrate}: temperature scaling fitted on the validation split.</li>
  * </ul>
  * The driver's evaluation distributes these over Spark; everything here runs in one JVM.
  */

@@ -306,7 +306,9 @@ public final class JobConfig {
 
     public DataSpec dataSpec() {
         return new DataSpec(get(Keys.DATA_DIR), get(Keys.DATA_CLASSES), get(Keys.DATA_LIMIT), get(Keys.DATA_VALIDATION),
-                new Augmentation(get(Keys.DATA_SHIFT), get(Keys.DATA_FLIP)), get(Keys.DATA_BOOTSTRAP));
+                new Augmentation(get(Keys.DATA_SHIFT), get(Keys.DATA_FLIP), get(Keys.DATA_CROP_PADDING),
+                        ErasingSetting.of(get(Keys.DATA_ERASE), get(Keys.DATA_ERASE_AREA), get(Keys.DATA_ERASE_ASPECT),
+                                get(Keys.DATA_ERASE_FILL))), get(Keys.DATA_BOOTSTRAP));
     }
 
     public TrainSpec trainSpec() {

@@ -43,6 +43,11 @@ public final class Keys {
                     + "greedy selection over the snapshots and the choice of the best member are computed on"));
     public static final ConfigKey<Integer> DATA_SHIFT = key("data.augment.shift", "random shift of up to N pixels in each direction (0 = off)", 0, intIn(0, 64));
     public static final ConfigKey<Boolean> DATA_FLIP = key("data.augment.flip", "random horizontal flip", false, bool());
+    public static final ConfigKey<Integer> DATA_CROP_PADDING = key("data.augment.crop_padding", "random crop: pad N pixels of raw 0 on every side and crop back to the original size at a random offset (0 = off)", 0, intIn(0, 64));
+    public static final ConfigKey<Double> DATA_ERASE = key("data.augment.erase", "random erasing (Zhong et al. 2017): probability that a training image has one rectangle overwritten (0 = off)", 0.0, doubleIn(0, false, 1, false));
+    public static final ConfigKey<String> DATA_ERASE_AREA = key("data.augment.erase_area", "random erasing: min,max fraction of the image's area", "0.02,0.4", ErasingSetting.range(0, 1, "fractions of the image's area"));
+    public static final ConfigKey<String> DATA_ERASE_ASPECT = key("data.augment.erase_aspect", "random erasing: min,max of the rectangle's height/width", "0.3,3.3", ErasingSetting.range(0, 100, "height over width"));
+    public static final ConfigKey<String> DATA_ERASE_FILL = key("data.augment.erase_fill", "random erasing: the raw pixel value 0..255 written, or noise (uniform random values)", "0", ErasingSetting.fill());
     public static final ConfigKey<Boolean> DATA_BOOTSTRAP = key("data.bootstrap", "resample the training examples with replacement per member (bagging)", false, bool());
 
     public static final ConfigKey<Architecture> MODEL_ARCH = key("model.arch", "network: lenet, alexnet, vgg, googlenet, resnet", Architecture.LENET, oneOf(Architecture.class));

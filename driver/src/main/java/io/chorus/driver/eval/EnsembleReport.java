@@ -12,6 +12,7 @@ import org.apache.hadoop.fs.Path;
 
 import io.chorus.driver.config.WeightsSetting;
 import io.chorus.ensemble.Probabilities;
+import io.chorus.ensemble.calibrate.Temperature;
 import io.chorus.ensemble.combine.Average;
 import io.chorus.ensemble.combine.Selection;
 import io.chorus.ensemble.combine.Vote;
@@ -123,6 +124,7 @@ public final class EnsembleReport {
             double[][] pv = val.probs().get(e.id);
             Metrics mv = Metrics.of(pv, Probabilities.argmax(pv), val.labels());
             row.put("validation", Map.of("accuracy", mv.accuracy(), "nll", mv.nll()));
+            row.put("temperature_scaled", temperatureScaled(pv, val.labels(), p, test.labels()));
             models.add(row);
             if (members.contains(e.id) && (mv.accuracy() > bestAcc || mv.accuracy() == bestAcc && mv.nll() < bestNll)) {
                 best = e.id;
@@ -302,8 +304,22 @@ public final class EnsembleReport {
         if (pv != null) {
             Metrics mv = Metrics.of(pv, Probabilities.argmax(pv), val.labels());
             e.put("validation", Map.of("accuracy", mv.accuracy(), "nll", mv.nll()));
+            e.put("temperature_scaled", temperatureScaled(pv, val.labels(), p, test.labels()));
         }
         return e;
+    }
+
+    /**
+     * The temperature fitted on the validation probabilities and the test metrics of the test probabilities
+     * scaled with it (accuracy is that of the unscaled model: scaling keeps every predicted class).
+     */
+    static Map<String, Object> temperatureScaled(double[][] pv, int[] valLabels, double[][] p, int[] testLabels) {
+        double t = Temperature.fit(pv, valLabels);
+        double[][] q = Temperature.apply(p, t);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("temperature", t);
+        out.put("test", summary(Metrics.of(q, Probabilities.argmax(q), testLabels)));
+        return out;
     }
 
     static Map<String, Object> metrics(double[][] p, int[] predicted, int[] labels) {

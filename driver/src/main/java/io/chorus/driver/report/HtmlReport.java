@@ -141,7 +141,9 @@ public final class HtmlReport {
                 .append(" images. &#9650; marks the best value of each column among the rows shown (higher accuracy, "
                         + "lower everything else). Inference: seconds the evaluation spent on the test and validation "
                         + "splits. Training: summed seconds of the training that produced it (members run in "
-                        + "parallel, so wall time is lower).</p>\n");
+                        + "parallel, so wall time is lower). T-scaled: the test probabilities divided, as logits, by "
+                        + "one temperature fitted on the validation split (Guo et al. 2017); accuracy is unchanged."
+                        + "</p>\n");
         summaryTable(rows.stream().filter(Row::headline).toList(), best, "summary-table");
         List<Row> rest = rows.stream().filter(r -> !r.headline()).toList();
         if (!rest.isEmpty()) {
@@ -179,7 +181,7 @@ public final class HtmlReport {
 
     static String format(Column c, double v) {
         return switch (c) {
-            case ACCURACY, NLL, BRIER, ECE -> f4(v);
+            case ACCURACY, NLL, BRIER, ECE, NLL_T, ECE_T -> f4(v);
             case INFERENCE, TRAINING -> String.format(Locale.ROOT, "%.1f", v);
             case PARAMETERS -> String.format(Locale.ROOT, "%,d", Math.round(v));
         };

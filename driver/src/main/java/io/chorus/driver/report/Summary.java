@@ -29,7 +29,7 @@ public final class Summary {
     /** The columns of the summary table and of metrics.csv, in order. */
     public enum Column {
         ACCURACY("test accuracy", true), NLL("test NLL", false), BRIER("Brier", false), ECE("ECE", false),
-        INFERENCE("inference s", false), PARAMETERS("parameters", false), TRAINING("training s", false);
+        NLL_T("NLL (T-scaled)", false), ECE_T("ECE (T-scaled)", false), INFERENCE("inference s", false), PARAMETERS("parameters", false), TRAINING("training s", false);
 
         public final String label;
         public final boolean higherIsBetter;
@@ -72,7 +72,7 @@ public final class Summary {
         for (JsonNode m : data.evaluatedModels()) {
             String id = m.path("id").asText();
             String kind = m.path("kind").asText();
-            Map<Column, Double> v = metricValues(m.path("test"));
+            Map<Column, Double> v = metricValues(m);
             v.put(Column.INFERENCE, number(m.get("inference_seconds")));
             v.put(Column.PARAMETERS, number(m.get("parameters")));
             v.put(Column.TRAINING, trainSeconds(m));
@@ -80,7 +80,7 @@ public final class Summary {
             rows.add(new Row(id, kind, methodOf(m), v, val(m, "accuracy"), val(m, "nll"), headline));
         }
         for (JsonNode e : data.ensembles()) {
-            Map<Column, Double> v = metricValues(e.path("test"));
+            Map<Column, Double> v = metricValues(e);
             v.put(Column.INFERENCE, number(e.get("inference_seconds")));
             List<JsonNode> parts = new ArrayList<>();
             e.path("members").forEach(id -> data.model(id.asText()).ifPresent(parts::add));
@@ -107,12 +107,17 @@ public final class Summary {
         return best;
     }
 
-    private static Map<Column, Double> metricValues(JsonNode test) {
+    /** The test metrics of a model or ensemble, and those after temperature scaling where metrics.json has them. */
+    private static Map<Column, Double> metricValues(JsonNode modelOrEnsemble) {
+        JsonNode test = modelOrEnsemble.path("test");
+        JsonNode scaled = modelOrEnsemble.path("temperature_scaled").path("test");
         Map<Column, Double> v = new LinkedHashMap<>();
         v.put(Column.ACCURACY, number(test.get("accuracy")));
         v.put(Column.NLL, number(test.get("nll")));
         v.put(Column.BRIER, number(test.get("brier")));
         v.put(Column.ECE, number(test.get("ece")));
+        v.put(Column.NLL_T, number(scaled.get("nll")));
+        v.put(Column.ECE_T, number(scaled.get("ece")));
         return v;
     }
 

@@ -18,6 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import io.chorus.worker.train.MemberSpec;
 import io.chorus.worker.train.EngineChoice;
+import io.chorus.worker.data.Augmentation;
+import io.chorus.worker.data.Erasing;
 import io.chorus.worker.train.OptimizerKind;
 import io.chorus.worker.Seeds;
 import io.chorus.worker.train.schedule.ScheduleKind;
@@ -72,6 +74,11 @@ class JobConfigTest {
                 Arguments.of("data:\n  validation: -1\n", "data.validation", "-1"),
                 Arguments.of("data:\n  augment:\n    shift: 99\n", "data.augment.shift", "99"),
                 Arguments.of("data:\n  augment:\n    flip: maybe\n", "data.augment.flip", "maybe"),
+                Arguments.of("data:\n  augment:\n    crop_padding: -1\n", "data.augment.crop_padding", "-1"),
+                Arguments.of("data:\n  augment:\n    erase: 1.5\n", "data.augment.erase", "1.5"),
+                Arguments.of("data:\n  augment:\n    erase_area: '0.5,0.2'\n", "data.augment.erase_area", "0.5,0.2"),
+                Arguments.of("data:\n  augment:\n    erase_aspect: '0,2'\n", "data.augment.erase_aspect", "0,2"),
+                Arguments.of("data:\n  augment:\n    erase_fill: 256\n", "data.augment.erase_fill", "256"),
                 Arguments.of("data:\n  bootstrap: 3\n", "data.bootstrap", "3"),
                 Arguments.of("model:\n  arch: transformer\n", "model.arch", "transformer"),
                 Arguments.of("model:\n  init: zeros\n", "model.init", "zeros"),
@@ -128,6 +135,17 @@ class JobConfigTest {
         String problem = e.problems().get(0);
         assertTrue(problem.startsWith(key + ": "), problem);
         assertTrue(problem.contains(value), problem);
+    }
+
+    @Test
+    void cropAndErasingKeysReachTheAugmentation() throws ConfigException {
+        Augmentation a = parse(MINIMAL, "data.augment.shift=1", "data.augment.crop_padding=3", "data.augment.erase=0.25",
+                "data.augment.erase_area=0.1, 0.2", "data.augment.erase_aspect=0.5,2", "data.augment.erase_fill=noise")
+                .dataSpec().augmentation();
+        assertEquals(new Augmentation(1, false, 3, new Erasing(0.25, 0.1, 0.2, 0.5, 2, 0, true)), a);
+        assertEquals(new Erasing(0.5, 0.02, 0.4, 0.3, 3.3, 128, false), parse(MINIMAL, "data.augment.erase=0.5",
+                "data.augment.erase_fill=128").dataSpec().augmentation().erase());
+        assertEquals(new Augmentation(0, false), parse(MINIMAL).dataSpec().augmentation(), "off by default");
     }
 
     @Test

@@ -63,4 +63,21 @@ class JobFileHostileTest {
                 "data.validation: must be at least 1, got 0", "metrics", "ensemble weights", "selection",
                 "best member");
     }
+
+    @Test
+    void anErasingAreaWithMinAboveMaxIsRefusedSayingTheBounds() throws IOException {
+        refused("data:\n  dir: " + DATA + "\n  augment:\n    erase: 0.5\n    erase_area: '0.5,0.1'\n",
+                "data.augment.erase_area", "0 < min <= max <= 1", "'0.5,0.1'");
+    }
+
+    @Test
+    void anErasingFillThatIsNotARawValueIsRefused() throws IOException {
+        refused("data:\n  dir: " + DATA + "\n  augment:\n    erase_fill: gray\n", "data.augment.erase_fill",
+                "0 and 255, or noise", "'gray'");
+    }
+
+    @Test
+    void aNegativeCropPaddingIsRefused() throws IOException {
+        refused("data:\n  dir: " + DATA + "\n  augment:\n    crop_padding: -2\n", "data.augment.crop_padding", "-2");
+    }
 }

@@ -107,6 +107,7 @@ class ReportEndToEndTest {
             double shown = Double.parseDouble((String) c.get("value"));
             JsonNode expected = switch (metric) {
                 case "accuracy", "nll", "brier", "ece" -> m.get("test").get(metric);
+                case "nll_t", "ece_t" -> m.get("temperature_scaled").get("test").get(metric.substring(0, 3));
                 case "inference" -> m.get("inference_seconds");
                 case "parameters" -> m.has("parameters") ? m.get("parameters") : null;
                 default -> null;

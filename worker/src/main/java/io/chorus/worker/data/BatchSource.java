@@ -55,8 +55,8 @@ public final class BatchSource {
      * @param bootstrap  train on a bootstrap sample (bagging) instead of the examples themselves
      * @param memberSeed seed of this member; determines sample, order and augmentation
      * @throws IllegalArgumentException if the data is empty, the batch size not positive, the
-     *                                  normalization has the wrong number of channels, or the shift is
-     *                                  as large as the image
+     *                                  normalization has the wrong number of channels, or the shift (plus the crop
+     *                                  padding) is as large as the image
      */
     public BatchSource(ImageData train, Normalization norm, int batchSize, Augmentation aug, boolean bootstrap,
                        long memberSeed) {
@@ -74,6 +74,11 @@ public final class BatchSource {
         if (aug.maxShift() >= Math.min(shape.height(), shape.width())) {
             throw new IllegalArgumentException("maxShift " + aug.maxShift() + " could shift a " + shape
                     + " image entirely out of view; it must be smaller than its height and width");
+        }
+        if (aug.maxShift() + aug.cropPadding() >= Math.min(shape.height(), shape.width())) {
+            throw new IllegalArgumentException("maxShift " + aug.maxShift() + " plus crop padding " + aug.cropPadding()
+                    + " could shift a " + shape + " image entirely out of view; together they must be smaller than "
+                    + "its height and width");
         }
         this.batchSize = batchSize;
         this.memberSeed = memberSeed;
@@ -229,8 +234,17 @@ public final class BatchSource {
                     dx = random.nextInt(-m, m + 1);
                 }
                 flip = aug.flip() && random.nextBoolean();
+                int p = aug.cropPadding();
+                if (p > 0) {
+                    // Pad by p, crop at offset o in [0, 2p]: out(y) = padded(y + o) = in(y + o - p).
+                    dy += p - random.nextInt(2 * p + 1);
+                    dx += p - random.nextInt(2 * p + 1);
+                }
             }
             render(pixels, example * per, shape, table, dy, dx, flip, features, j * per);
+            if (random != null) {
+                aug.erase().apply(features, j * per, shape, table, random);
+            }
             labels[j * numClasses + trainLabels[example]] = 1f;
         }
         return wrap(features, labels, b, shape, numClasses);
