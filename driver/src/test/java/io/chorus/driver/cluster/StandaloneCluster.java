@@ -101,7 +101,11 @@ public final class StandaloneCluster implements AutoCloseable {
         return List.of("spark.executor.cores=1", "spark.executor.memory=1200m",
                 "spark.executor.extraJavaOptions=-Dorg.bytedeco.javacpp.cachedir=" + javacppCache(),
                 "spark.executorEnv.OMP_NUM_THREADS=1", "spark.executorEnv.SPARK_SCALA_VERSION=2.12",
-                "spark.ui.enabled=false");
+                "spark.ui.enabled=false",
+                // Tasks wait until both Workers' executors have registered: else a fast member finishes on the
+                // first executor and the second member runs there too, before the other JVM is up.
+                "spark.cores.max=2", "spark.scheduler.minRegisteredResourcesRatio=1.0",
+                "spark.scheduler.maxRegisteredResourcesWaitingTime=120s");
     }
 
     static String javacppCache() {

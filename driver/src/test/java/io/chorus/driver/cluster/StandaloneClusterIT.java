@@ -41,8 +41,8 @@ import io.chorus.worker.train.SnapshotStore;
  * JVM (one thread per member makes training deterministic wherever it runs).
  */
 class StandaloneClusterIT {
-    static final String JOB = "members: 2\nseed: 11\ndata:\n  dir: /usr/share/datasets/fashion-mnist\n  limit: 3000\n"
-            + "  validation: 500\nmodel:\n  batchnorm: true\n  dropout: 0.25\ntrain:\n  epochs: 4\n  batch: 50\n"
+    static final String JOB = "members: 2\nseed: 11\ndata:\n  dir: /usr/share/datasets/fashion-mnist\n  limit: 12000\n"
+            + "  validation: 2000\nmodel:\n  batchnorm: true\n  dropout: 0.25\ntrain:\n  epochs: 4\n  batch: 50\n"
             + "  lr: 0.02\nsnapshots:\n  every: 1\nevaluate:\n  enabled: false\nreport:\n  enabled: false\n";
 
     static Path work;
@@ -162,7 +162,7 @@ class StandaloneClusterIT {
             assertTrue(iterations.add(s.path("iteration").asLong()), "snapshot listed twice: " + s);
             order.add(s.path("iteration").asLong());
         }
-        assertEquals(List.of(50L, 100L, 150L, 200L), order, "one snapshot per epoch of 50 updates");
+        assertEquals(List.of(200L, 400L, 600L, 800L), order, "one snapshot per epoch of 200 updates");
         File[] zips = new File(run, "members/member-000/snapshots").listFiles((d, n) -> n.endsWith(".zip"));
         assertTrue(zips.length >= 4, "committed snapshot files: " + zips.length);
 
@@ -226,7 +226,7 @@ class StandaloneClusterIT {
             assertTrue(store.verify(s), "listed snapshot fails its checksum: " + s.path());
             order.add(s.iteration());
         }
-        assertEquals(List.of(50L, 100L, 150L, 200L), order, "one snapshot per epoch, none twice");
+        assertEquals(List.of(200L, 400L, 600L, 800L), order, "one snapshot per epoch, none twice");
 
         File alone = work.resolve("speculation-reference").toFile();
         CliRun ref = CliRun.of("train", job.toString(), "--run-dir", alone.getAbsolutePath(), "--master", "in-process",
