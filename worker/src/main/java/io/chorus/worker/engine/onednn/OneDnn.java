@@ -94,6 +94,22 @@ public final class OneDnn {
         return best != null ? best : "0x" + Integer.toHexString(isa);
     }
 
+    /**
+     * Channels per block of oneDNN's blocked activation layouts on this CPU: 16 with AVX-512 (nChw16c),
+     * 8 below it (nChw8c).
+     */
+    static int channelBlock() {
+        int b = channelBlock;
+        if (b == 0) {
+            String isa = cpuIsa();
+            b = isa.startsWith("avx512") || isa.startsWith("avx10") ? 16 : 8;
+            channelBlock = b;
+        }
+        return b;
+    }
+
+    private static volatile int channelBlock;
+
     /** Throws unless {@code status} is {@code dnnl_success}. */
     static void check(int status, String what) {
         if (status != dnnl_success) {
