@@ -12,6 +12,9 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCALE;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SHIFT;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_VARIANCE;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WORKSPACE;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_fuse_norm_relu;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_workspace_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_a;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_backward;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_batch_normalization_backward_primitive_desc_create;
@@ -38,7 +41,21 @@ import org.bytedeco.dnnl.dnnl_primitive_desc;
  * log10(std) to a variance before each pass; eps is added by oneDNN in both modes, as by DL4J.
  */
 record BatchNormOp(String name, String input, FlatParam gamma, FlatParam beta, FlatParam mean, FlatParam spread,
-                   boolean logStd, float eps, double decay) implements Op {
+                   boolean logStd, float eps, double decay, String reluOutput) implements Op {
+
+    /**
+     * This batch normalization with the ReLU layer {@code relu} that alone reads it fused in (oneDNN's
+     * {@code fuse_norm_relu}: the backward pass masks by a workspace instead of a separate eltwise pass).
+     * The op then produces {@code relu}'s tensor; its own, pre-activation output exists no longer.
+     */
+    BatchNormOp withRelu(String relu) {
+        return new BatchNormOp(name, input, gamma, beta, mean, spread, logStd, eps, decay, relu);
+    }
+
+    @Override
+    public String output() {
+        return reluOutput != null ? reluOutput : name;
+    }
 
     @Override
     public List<String> inputs() {
@@ -51,7 +68,8 @@ record BatchNormOp(String name, String input, FlatParam gamma, FlatParam beta, F
         Tensor x = b.in(input);
         long c = x.channels();
         var eng = OneDnn.get().engine();
-        int flags = dnnl_use_scale | dnnl_use_shift | (b.training() ? 0 : dnnl_use_global_stats);
+        int flags = dnnl_use_scale | dnnl_use_shift | (b.training() ? 0 : dnnl_use_global_stats)
+                | (reluOutput != null ? dnnl_fuse_norm_relu : 0);
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         check(dnnl_batch_normalization_forward_primitive_desc_create(pd, eng,
                 b.training() ? dnnl_forward_training : dnnl_forward_inference, x.value.desc(), x.value.desc(),
@@ -99,9 +117,16 @@ record BatchNormOp(String name, String input, FlatParam gamma, FlatParam beta, F
                 }
             });
         }
-        b.fwd(b.run(pd, name, DNNL_ARG_SRC, x.value, DNNL_ARG_DST, y,
-                DNNL_ARG_SCALE, scale, DNNL_ARG_SHIFT, shift, DNNL_ARG_MEAN, meanMem, DNNL_ARG_VARIANCE, varMem));
-        Tensor out = b.produce(name, x.dims, y, x);
+        Mem ws = null;
+        if (b.training() && reluOutput != null) {
+            ws = scope.memory(query(pd, dnnl_query_workspace_md, 0));
+            b.fwd(b.run(pd, name, DNNL_ARG_SRC, x.value, DNNL_ARG_DST, y, DNNL_ARG_SCALE, scale,
+                    DNNL_ARG_SHIFT, shift, DNNL_ARG_MEAN, meanMem, DNNL_ARG_VARIANCE, varMem, DNNL_ARG_WORKSPACE, ws));
+        } else {
+            b.fwd(b.run(pd, name, DNNL_ARG_SRC, x.value, DNNL_ARG_DST, y,
+                    DNNL_ARG_SCALE, scale, DNNL_ARG_SHIFT, shift, DNNL_ARG_MEAN, meanMem, DNNL_ARG_VARIANCE, varMem));
+        }
+        Tensor out = b.produce(output(), x.dims, y, x);
         if (!b.training()) {
             return;
         }
@@ -113,10 +138,15 @@ record BatchNormOp(String name, String input, FlatParam gamma, FlatParam beta, F
         Mem dy = b.outDiff(out);
         Mem target = b.diffTarget(x, query(pdB, dnnl_query_diff_src_md, 0));
         Mem dx = target != null ? target : scope.memory(query(pdB, dnnl_query_diff_src_md, 0));
-        b.bwd(Step.primitive(scope, scope.primitive(pdB, name + " backward"), name + " backward",
-                DNNL_ARG_SRC, x.value, DNNL_ARG_MEAN, meanMem, DNNL_ARG_VARIANCE, varMem, DNNL_ARG_DIFF_DST, dy,
+        Object[] args = {DNNL_ARG_SRC, x.value, DNNL_ARG_MEAN, meanMem, DNNL_ARG_VARIANCE, varMem, DNNL_ARG_DIFF_DST, dy,
                 DNNL_ARG_SCALE, scale, DNNL_ARG_DIFF_SRC, dx,
-                DNNL_ARG_DIFF_SCALE, b.grad(gamma, dnnl_a, c), DNNL_ARG_DIFF_SHIFT, b.grad(beta, dnnl_a, c)));
+                DNNL_ARG_DIFF_SCALE, b.grad(gamma, dnnl_a, c), DNNL_ARG_DIFF_SHIFT, b.grad(beta, dnnl_a, c)};
+        if (ws != null) {
+            args = java.util.Arrays.copyOf(args, args.length + 2);
+            args[args.length - 2] = DNNL_ARG_WORKSPACE;
+            args[args.length - 1] = ws;
+        }
+        b.bwd(Step.primitive(scope, scope.primitive(pdB, name + " backward"), name + " backward", args));
         b.diffDone(target);
     }
 

@@ -60,6 +60,11 @@ record Eltwise(int forwardAlg, int backwardAlg, float alpha, String label) {
         throw new UnsupportedGraphException(vertex, "activation " + a + " is not supported (relu, leakyrelu, elu, identity are)");
     }
 
+    /** Whether this is ReLU without a slope (what batch normalization can fuse). */
+    boolean isPlainRelu() {
+        return forwardAlg == dnnl_eltwise_relu && alpha == 0f;
+    }
+
     /** Sets this activation as the post-op of {@code attr}. */
     void appendTo(NativeScope scope, dnnl_primitive_attr attr) {
         dnnl_post_ops ops = new dnnl_post_ops();

@@ -129,7 +129,39 @@ final class GraphCompiler {
         if (classes < 0) {
             throw new UnsupportedGraphException(conf.getNetworkOutputs().get(0), "the network output is not an OutputLayer");
         }
-        return new CompiledGraph(input, chw, List.copyOf(ops), withParams, classes, Map.copyOf(alias));
+        return new CompiledGraph(input, chw, fuseBatchNormRelu(ops), withParams, classes, Map.copyOf(alias));
+    }
+
+    /**
+     * Batch normalization followed by a plain ReLU layer that is its only reader becomes one op (the zoo's
+     * conv -> BN -> ReLU): one pass over the activations less forward and backward. Leaky ReLU and ELU
+     * stay separate (oneDNN fuses only ReLU into batch normalization).
+     */
+    private static List<Op> fuseBatchNormRelu(List<Op> ops) {
+        Map<String, Integer> readers = new HashMap<>();
+        for (Op op : ops) {
+            for (String in : op.inputs()) {
+                readers.merge(in, 1, Integer::sum);
+            }
+        }
+        Map<String, ActivationOp> reluOf = new HashMap<>();
+        for (Op op : ops) {
+            if (op instanceof ActivationOp a && a.activation().isPlainRelu() && readers.get(a.input()) == 1) {
+                reluOf.put(a.input(), a);
+            }
+        }
+        List<Op> out = new ArrayList<>();
+        Set<String> fused = new java.util.HashSet<>();
+        for (Op op : ops) {
+            ActivationOp relu = op instanceof BatchNormOp bn ? reluOf.get(bn.output()) : null;
+            if (relu != null) {
+                out.add(((BatchNormOp) op).withRelu(relu.name()));
+                fused.add(relu.name());
+            } else if (!fused.contains(op.name())) {
+                out.add(op);
+            }
+        }
+        return List.copyOf(out);
     }
 
     private Op layerOp(String name, Layer layer, String x) {
@@ -171,7 +203,7 @@ final class GraphCompiler {
             String spread = bn.isUseLogStd() ? "log10stdev" : "var";
             return new BatchNormOp(name, x, params.param(name, "gamma"), params.param(name, "beta"),
                     params.param(name, "mean"), params.param(name, spread), bn.isUseLogStd(), (float) bn.getEps(),
-                    bn.getDecay());
+                    bn.getDecay(), null);
         }
         if (layer instanceof ActivationLayer a) {
             requireNoDropout(name, layer);

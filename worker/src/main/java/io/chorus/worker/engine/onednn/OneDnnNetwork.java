@@ -239,6 +239,11 @@ public final class OneDnnNetwork implements AutoCloseable {
         inferencePlan(batch, null);
     }
 
+    /** The ops this network runs (after fusion). */
+    CompiledGraph graph() {
+        return graph;
+    }
+
     /** Number of inference plans kept now. */
     int inferencePlans() {
         return inference.size();
