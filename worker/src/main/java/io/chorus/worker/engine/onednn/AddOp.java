@@ -15,10 +15,28 @@ import org.bytedeco.dnnl.dnnl_primitive_desc;
 
 /**
  * A DL4J ElementWiseVertex Add of two tensors (a residual branch and its shortcut) as a binary add in the
- * first input's layout. Its backward hands the output gradient to both inputs unchanged (reordered
- * into an input's layout when they differ).
+ * first input's layout, with the activation layer that alone reads it fused in as a post-op
+ * ({@code activationOutput}: the op then produces that layer's tensor). Backward: the gradient at the sum
+ * (through the activation, from its output) is the gradient of both inputs. It is handed over without a
+ * copy where it can be: written straight into the first input's gradient when the add is its only
+ * reader, and passed as a contribution to a tensor with several readers (the identity shortcut); it is
+ * copied (reordered) only into an input with one reader of its own in another buffer.
  */
-record AddOp(String name, String left, String right) implements Op {
+record AddOp(String name, String left, String right, String activationOutput, Eltwise activation) implements Op {
+
+    AddOp(String name, String left, String right) {
+        this(name, left, right, null, null);
+    }
+
+    /** This add with the activation layer {@code layer} ({@code e}) that alone reads it fused in. */
+    AddOp withActivation(String layer, Eltwise e) {
+        return new AddOp(name, left, right, layer, e);
+    }
+
+    @Override
+    public String output() {
+        return activationOutput != null ? activationOutput : name;
+    }
 
     @Override
     public List<String> inputs() {
@@ -32,22 +50,30 @@ record AddOp(String name, String left, String right) implements Op {
         Tensor c = b.in(right);
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         check(dnnl_binary_primitive_desc_create(pd, OneDnn.get().engine(), dnnl_binary_add, a.value.desc(),
-                c.value.desc(), a.value.desc(), b.attr(null)), "binary add pd at " + name);
+                c.value.desc(), a.value.desc(), b.attr(activation)), "binary add pd at " + name);
         scope.own(pd);
         Mem y = b.memory(query(pd, dnnl_query_dst_md, 0));
         b.fwd(b.run(pd, name, DNNL_ARG_SRC_0, a.value, DNNL_ARG_SRC_1, c.value,
                 DNNL_ARG_DST, y));
-        Tensor out = b.produce(name, a.dims, y, a, c);
+        Tensor out = b.produce(output(), a.dims, y, a, c);
         if (!b.training()) {
             return;
         }
-        Mem dy = b.outDiff(out);
-        for (Tensor t : new Tensor[] {a, c}) {
-            Mem target = b.diffTarget(t, t.value.desc());
-            if (target != null) {
-                b.bwd(b.reorder(dy, target));
-                b.diffDone(target);
+        boolean intoLeft = a.needsDiff && a.consumers == 1 && a != c && Plan.same(a.value.desc(), y.desc());
+        Mem dSum;
+        if (activation == null) {
+            if (intoLeft) {
+                b.shareDiff(out, a);
             }
+            dSum = b.outDiff(out);
+        } else {
+            dSum = activation.backward(b, y, b.outDiff(out), null, intoLeft ? b.outDiff(a) : null);
+        }
+        if (a.needsDiff && !intoLeft) {
+            b.contribute(a, dSum);
+        }
+        if (c.needsDiff) {
+            b.contribute(c, dSum);
         }
     }
 }

@@ -129,34 +129,41 @@ final class GraphCompiler {
         if (classes < 0) {
             throw new UnsupportedGraphException(conf.getNetworkOutputs().get(0), "the network output is not an OutputLayer");
         }
-        return new CompiledGraph(input, chw, fuseBatchNormRelu(ops), withParams, classes, Map.copyOf(alias));
+        return new CompiledGraph(input, chw, fuseActivations(ops), withParams, classes, Map.copyOf(alias));
     }
 
     /**
-     * Batch normalization followed by a plain ReLU layer that is its only reader becomes one op (the zoo's
-     * conv -> BN -> ReLU): one pass over the activations less forward and backward. Leaky ReLU and ELU
-     * stay separate (oneDNN fuses only ReLU into batch normalization).
+     * An activation layer that alone reads a batch normalization (the zoo's conv -> BN -> ReLU) or an add
+     * (a residual join) becomes part of that op: one pass over the activations less forward and
+     * backward. Batch normalization fuses only a plain ReLU (all oneDNN offers); an add takes any
+     * activation as a post-op.
      */
-    private static List<Op> fuseBatchNormRelu(List<Op> ops) {
+    private static List<Op> fuseActivations(List<Op> ops) {
         Map<String, Integer> readers = new HashMap<>();
         for (Op op : ops) {
             for (String in : op.inputs()) {
                 readers.merge(in, 1, Integer::sum);
             }
         }
-        Map<String, ActivationOp> reluOf = new HashMap<>();
+        Map<String, ActivationOp> soleReader = new HashMap<>();
         for (Op op : ops) {
-            if (op instanceof ActivationOp a && a.activation().isPlainRelu() && readers.get(a.input()) == 1) {
-                reluOf.put(a.input(), a);
+            if (op instanceof ActivationOp a && readers.get(a.input()) == 1) {
+                soleReader.put(a.input(), a);
             }
         }
         List<Op> out = new ArrayList<>();
         Set<String> fused = new java.util.HashSet<>();
         for (Op op : ops) {
-            ActivationOp relu = op instanceof BatchNormOp bn ? reluOf.get(bn.output()) : null;
-            if (relu != null) {
-                out.add(((BatchNormOp) op).withRelu(relu.name()));
-                fused.add(relu.name());
+            ActivationOp act = soleReader.get(op.output());
+            Op merged = null;
+            if (act != null && op instanceof BatchNormOp bn && act.activation().isPlainRelu()) {
+                merged = bn.withRelu(act.name());
+            } else if (act != null && op instanceof AddOp add) {
+                merged = add.withActivation(act.name(), act.activation());
+            }
+            if (merged != null) {
+                out.add(merged);
+                fused.add(act.name());
             } else if (!fused.contains(op.name())) {
                 out.add(op);
             }

@@ -455,6 +455,34 @@ final class Plan implements AutoCloseable {
             return temp;
         }
 
+        /**
+         * Makes {@code from}'s gradient buffer the gradient of {@code out} too (an op whose input gradient
+         * equals its output gradient, such as an add), before anything asked for {@code out}'s.
+         */
+        void shareDiff(Tensor out, Tensor from) {
+            if (out.diff != null) {
+                throw new IllegalStateException("the gradient of " + out + " is allocated already");
+            }
+            out.diff = outDiff(from);
+        }
+
+        /**
+         * Passes {@code grad}, computed by the current op's backward steps so far, on to {@code t} as its
+         * gradient from this op: as one of its contributions without a copy when {@code t} has several
+         * readers and the layouts agree, otherwise through a reorder into the buffer {@link #diffTarget}
+         * gives.
+         */
+        void contribute(Tensor t, Mem grad) {
+            if (t.consumers > 1 && same(grad.desc(), t.value.desc())) {
+                outDiff(t);
+                t.contributions.add(grad);
+                return;
+            }
+            Mem target = diffTarget(t, grad.desc());
+            bwd(reorder(grad, target));
+            diffDone(target);
+        }
+
         void diffDone(Mem target) {
             Mem contribution = target == null ? null : pendingDiff.remove(target);
             if (contribution != null) {

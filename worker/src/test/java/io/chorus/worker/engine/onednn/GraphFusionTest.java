@@ -17,39 +17,43 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.learning.config.Sgd;
 
 /**
- * Which layers the compiler fuses: batch normalization with the plain ReLU that alone reads it; never a
- * leaky ReLU or ELU, nor a ReLU after something else. That the fused ops compute DL4J's loss, gradients
- * and outputs is {@link OneDnnNetworkGradientTest}'s (its BN networks use ReLU).
+ * Which layers the compiler fuses: batch normalization with the plain ReLU that alone reads it (never a
+ * leaky ReLU or ELU), a residual add with any activation that alone reads it. That the fused ops compute
+ * DL4J's loss, gradients and outputs is {@link OneDnnNetworkGradientTest}'s and
+ * {@link OneDnnNetworkStepTest}'s (ReLU, leaky ReLU and ELU networks).
  */
 class GraphFusionTest {
     private static final ImageShape MNIST = new ImageShape(28, 28, 1);
 
     @Test
-    void batchNormalizationTakesInTheReluAfterIt() {
+    void batchNormalizationAndTheResidualAddTakeInTheReluAfterThem() {
         List<Op> ops = ops(Architecture.RESNET, ActivationKind.RELU);
-        long fused = ops.stream().filter(o -> o instanceof BatchNormOp bn && bn.reluOutput() != null).count();
-        assertTrue(fused > 0, "no batch normalization fused with its ReLU in " + ops);
-        for (Op op : ops) {
-            if (op instanceof ActivationOp a) {
-                // What is left reads an addition (the residual join), not a batch normalization.
-                assertTrue(ops.stream().noneMatch(o -> o instanceof BatchNormOp && o.output().equals(a.input())),
-                        a.name() + " reads a batch normalization and was not fused");
-            }
+        assertTrue(ops.stream().anyMatch(o -> o instanceof BatchNormOp bn && bn.reluOutput() != null),
+                "no batch normalization fused with its ReLU in " + ops);
+        assertTrue(ops.stream().anyMatch(o -> o instanceof AddOp add && add.activation() != null),
+                "no residual add fused with its ReLU in " + ops);
+        assertTrue(ops.stream().noneMatch(o -> o instanceof ActivationOp), "an activation layer is left in " + ops);
+        everyInputProduced(ops);
+    }
+
+    @Test
+    void eluAndLeakyReluStayOutOfBatchNormalizationButJoinTheAdd() {
+        for (ActivationKind kind : new ActivationKind[] {ActivationKind.ELU, ActivationKind.LEAKYRELU}) {
+            List<Op> ops = ops(Architecture.RESNET, kind);
+            assertEquals(0, ops.stream().filter(o -> o instanceof BatchNormOp bn && bn.reluOutput() != null).count(),
+                    kind + " fused into batch normalization");
+            assertTrue(ops.stream().anyMatch(o -> o instanceof ActivationOp), kind + " layers disappeared");
+            assertTrue(ops.stream().anyMatch(o -> o instanceof AddOp add && add.activation() != null),
+                    kind + " not fused into the add");
+            everyInputProduced(ops);
         }
+    }
+
+    private static void everyInputProduced(List<Op> ops) {
         for (Op op : ops) {
             for (String in : op.inputs()) {
                 assertTrue(produced(ops, in), op.name() + " reads " + in + ", which no op produces any more");
             }
-        }
-    }
-
-    @Test
-    void eluAndLeakyReluStaySeparate() {
-        for (ActivationKind kind : new ActivationKind[] {ActivationKind.ELU, ActivationKind.LEAKYRELU}) {
-            List<Op> ops = ops(Architecture.LENET, kind);
-            assertEquals(0, ops.stream().filter(o -> o instanceof BatchNormOp bn && bn.reluOutput() != null).count(),
-                    kind + " fused");
-            assertTrue(ops.stream().anyMatch(o -> o instanceof ActivationOp), kind + " layers disappeared");
         }
     }
 
