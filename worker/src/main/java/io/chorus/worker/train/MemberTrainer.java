@@ -326,11 +326,12 @@ public final class MemberTrainer {
             hook.beforeUpdate(net, iteration);
             engine.loadFrom(net);
         }
-        double loss = engine.gradient(ds.getFeatures(), ds.getLabels());
-        if (recorder != null) {
-            // DL4J's listeners see the gradient summed over the minibatch, the engine holds its mean.
-            recorder.record(engine.gradientSquares(ds.numExamples()));
+        if (recorder == null) {
+            return engine.fit(ds.getFeatures(), ds.getLabels(), lr); // the L2 score from the update's own pass
         }
+        double loss = engine.gradient(ds.getFeatures(), ds.getLabels());
+        // DL4J's listeners see the gradient summed over the minibatch, the engine holds its mean.
+        recorder.record(engine.gradientSquares(ds.numExamples()));
         engine.update(lr);
         return loss;
     }

@@ -7,6 +7,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_destroy;
 
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.bytedeco.dnnl.dnnl_stream;
@@ -60,6 +61,10 @@ public final class OneDnnNetwork implements AutoCloseable {
     private long dropoutSeed;
     private SplittableRandom rng = new SplittableRandom(0);
     private boolean closed;
+    /** Whether every parameter is finite, as the last update found; null when not known (read them). */
+    private Boolean finite;
+    /** Parameter ranges ({start, length}) the optimizer does not write: running statistics, frozen ones. */
+    private final List<int[]> notUpdated;
 
     private record InferenceKey(int batch, String features, int threads) {
     }
@@ -83,6 +88,25 @@ public final class OneDnnNetwork implements AutoCloseable {
             throw e;
         }
         iteration = net.getIterationCount();
+        notUpdated = complement(optimizer.updatedRanges(), Math.toIntExact(params.numParams()));
+    }
+
+    /** The parts of [0, n) that none of {@code ranges} ({start, length}, ascending) covers. */
+    static List<int[]> complement(List<int[]> ranges, int n) {
+        List<int[]> sorted = new java.util.ArrayList<>(ranges);
+        sorted.sort(java.util.Comparator.comparingInt(r -> r[0]));
+        List<int[]> out = new java.util.ArrayList<>();
+        int at = 0;
+        for (int[] r : sorted) {
+            if (r[0] > at) {
+                out.add(new int[] {at, r[0] - at});
+            }
+            at = Math.max(at, r[0] + r[1]);
+        }
+        if (at < n) {
+            out.add(new int[] {at, n - at});
+        }
+        return List.copyOf(out);
     }
 
     /**
@@ -121,25 +145,32 @@ public final class OneDnnNetwork implements AutoCloseable {
      * @return the score DL4J would report for this step: mean loss plus L2 term, before the update
      */
     public double fit(INDArray features, INDArray labels, double learningRate) {
-        double score = gradient(features, labels);
-        update(learningRate);
-        return score;
+        double loss = forwardBackward(features, labels);
+        return loss + applyUpdate(learningRate).regularization();
     }
 
     /**
-     * The second half of {@link #fit}: applies the gradient the last {@link #gradient} call left (adding
-     * L2 to it in place), moves batch normalization's running statistics and counts the iteration.
+     * The second half of {@link #fit}: applies the gradient the last {@link #gradient} call left (plus
+     * L2), moves batch normalization's running statistics and counts the iteration. The gradient buffer
+     * keeps the gradient of the mean loss.
      */
     public void update(double learningRate) {
+        applyUpdate(learningRate);
+    }
+
+    private Optimizer.Result applyUpdate(double learningRate) {
         ensureOpen();
         if (pending == null) {
             throw new IllegalStateException("update without a gradient: call gradient() first");
         }
-        optimizer.step(params.values().floats(), params.gradients().floats(), params.state().floats(),
-                learningRate, iteration);
+        Optimizer.Result r = optimizer.step(params.values().floats(), params.gradients().floats(),
+                params.state().floats(), learningRate, iteration);
         pending.runStatistics();
         pending = null;
         iteration++;
+        // The update checked what it wrote; the rest (running statistics) is read here.
+        finite = r.finite() && params.finite(notUpdated) ? Boolean.TRUE : Boolean.FALSE;
+        return r;
     }
 
     /**
@@ -170,6 +201,11 @@ public final class OneDnnNetwork implements AutoCloseable {
      * in the gradient buffer, see {@link #gradientCopy()}; returns the score as {@link #fit} does.
      */
     public double gradient(INDArray features, INDArray labels) {
+        return forwardBackward(features, labels) + optimizer.regularizationScore(params.values().floats(), iteration);
+    }
+
+    /** Forward and backward; returns the mean loss (without the L2 term). */
+    private double forwardBackward(INDArray features, INDArray labels) {
         ensureOpen();
         int n = (int) features.size(0);
         Plan plan = training.computeIfAbsent(n, b -> Plan.compile(graph, params, b, true, () -> rng, stream, null));
@@ -179,7 +215,7 @@ public final class OneDnnNetwork implements AutoCloseable {
         plan.runForward();
         double loss = softmaxCrossEntropy(plan, labels);
         plan.runBackward();
-        return loss + optimizer.regularizationScore(params.values().floats(), iteration);
+        return loss;
     }
 
     /** Class probabilities [n, classes] at inference (running statistics, no dropout). */
@@ -208,7 +244,10 @@ public final class OneDnnNetwork implements AutoCloseable {
      */
     public boolean parametersFinite() {
         ensureOpen();
-        return params.finite();
+        if (finite == null) {
+            finite = params.finite(List.of(new int[] {0, Math.toIntExact(params.numParams())}));
+        }
+        return finite;
     }
 
     /**
@@ -317,6 +356,7 @@ public final class OneDnnNetwork implements AutoCloseable {
     public void loadFrom(ComputationGraph net) {
         ensureOpen();
         pending = null;
+        finite = null;
         params.loadFrom(net);
         iteration = net.getIterationCount();
     }

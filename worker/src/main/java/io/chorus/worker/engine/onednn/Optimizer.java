@@ -29,19 +29,32 @@ import org.nd4j.linalg.learning.regularization.Regularization;
  *       itself from the batch statistics.</li>
  * </ul>
  * Arithmetic is in float, in DL4J's order, so results track DL4J's to rounding.
+ *
+ * <p>One pass per parameter: the L2 term, the update, DL4J's L2 score {@code 0.5 * l2 * sum(w^2)} (of the
+ * values before the update) and a check that every new value is finite are computed together, reading
+ * each weight, gradient and state entry once. The gradient buffer keeps the gradient of the mean loss.
  */
 final class Optimizer {
 
     private enum Kind { SGD, NESTEROV, ADAM }
 
-    private record Block(Kind kind, int paramStart, int length, int stateStart, double momentum, double beta1,
-                         double beta2, double epsilon) {
+    /**
+     * A run of parameters sharing one updater, cut where the L2 coefficient changes.
+     *
+     * @param l2 the L2 term of this run's variable, or null (biases, batch normalization's gamma and beta)
+     */
+    private record Segment(Kind kind, int paramStart, int length, int stateStart, int stateStride,
+                           double momentum, double beta1, double beta2, double epsilon, L2Regularization l2) {
+    }
+
+    /** What one update found: DL4J's L2 score before it, and whether every value it wrote is finite. */
+    record Result(double regularization, boolean finite) {
     }
 
     private record L2(int offset, int length, L2Regularization reg) {
     }
 
-    private final List<Block> blocks = new ArrayList<>();
+    private final List<Segment> segments = new ArrayList<>();
     private final List<L2> l2 = new ArrayList<>();
 
     Optimizer(ComputationGraph net) {
@@ -55,18 +68,28 @@ final class Optimizer {
             if (u instanceof NoOp) {
                 continue;
             }
+            Kind kind;
+            double momentum = 0;
+            double beta1 = 0;
+            double beta2 = 0;
+            double epsilon = 0;
             if (u instanceof Nesterovs n) {
                 if (n.getMomentumISchedule() != null || n.getMomentumSchedule() != null) {
                     throw new UnsupportedGraphException(where, "Nesterov momentum schedules");
                 }
-                blocks.add(new Block(Kind.NESTEROV, start, length, state, n.getMomentum(), 0, 0, 0));
+                kind = Kind.NESTEROV;
+                momentum = n.getMomentum();
             } else if (u instanceof Sgd) {
-                blocks.add(new Block(Kind.SGD, start, length, state, 0, 0, 0, 0));
+                kind = Kind.SGD;
             } else if (u instanceof Adam a) {
-                blocks.add(new Block(Kind.ADAM, start, length, state, 0, a.getBeta1(), a.getBeta2(), a.getEpsilon()));
+                kind = Kind.ADAM;
+                beta1 = a.getBeta1();
+                beta2 = a.getBeta2();
+                epsilon = a.getEpsilon();
             } else {
                 throw new UnsupportedGraphException(where, "updater " + u + " (only Sgd, Nesterovs, Adam, NoOp)");
             }
+            List<L2> inBlock = new ArrayList<>();
             for (UpdaterBlock.ParamState ps : block.getLayersAndVariablesInBlock()) {
                 TrainingConfig c = ps.getLayer().getConfig();
                 List<Regularization> regs = c.getRegularizationByParam(ps.getParamName());
@@ -77,9 +100,33 @@ final class Optimizer {
                     if (!(r instanceof L2Regularization l)) {
                         throw new UnsupportedGraphException(c.getLayerName(), "regularization " + r + " (only L2)");
                     }
-                    l2.add(new L2(Math.toIntExact(offsets.of(ps.getParamView())),
-                            Math.toIntExact(ps.getParamView().length()), l));
+                    L2 entry = new L2(Math.toIntExact(offsets.of(ps.getParamView())),
+                            Math.toIntExact(ps.getParamView().length()), l);
+                    if (!inBlock.isEmpty() && entry.offset < inBlock.get(inBlock.size() - 1).offset + inBlock.get(inBlock.size() - 1).length) {
+                        throw new UnsupportedGraphException(c.getLayerName(), "more than one L2 term on a variable");
+                    }
+                    inBlock.add(entry);
                 }
+            }
+            l2.addAll(inBlock);
+            // Cut the block at its L2 variables; the state of parameter k of the block sits at state + k
+            // (Adam's second moment one block length further on).
+            int at = start;
+            for (L2 r : inBlock) {
+                if (r.offset < at || r.offset + r.length > start + length) {
+                    throw new UnsupportedGraphException(where, "an L2 variable outside its updater block");
+                }
+                if (r.offset > at) {
+                    segments.add(new Segment(kind, at, r.offset - at, state + at - start, length, momentum, beta1,
+                            beta2, epsilon, null));
+                }
+                segments.add(new Segment(kind, r.offset, r.length, state + r.offset - start, length, momentum, beta1,
+                        beta2, epsilon, r.reg));
+                at = r.offset + r.length;
+            }
+            if (at < start + length) {
+                segments.add(new Segment(kind, at, start + length - at, state + at - start, length, momentum, beta1,
+                        beta2, epsilon, null));
             }
         }
     }
@@ -98,43 +145,76 @@ final class Optimizer {
         return score;
     }
 
-    /** One update of every parameter at learning rate {@code lr}; {@code iteration} counts from 0. */
-    void step(FloatBuffer w, FloatBuffer g, FloatBuffer state, double lr, int iteration) {
-        for (L2 r : l2) {
-            float c = (float) r.reg.getL2().valueAt(iteration, 0);
-            for (int i = r.offset; i < r.offset + r.length; i++) {
-                g.put(i, g.get(i) + c * w.get(i));
-            }
+    /** The parameter ranges an update writes, as {start, length} pairs in DL4J's flat order. */
+    List<int[]> updatedRanges() {
+        List<int[]> out = new ArrayList<>();
+        for (Segment s : segments) {
+            out.add(new int[] {s.paramStart, s.length});
         }
-        for (Block b : blocks) {
-            switch (b.kind) {
-                case SGD -> sgd(b, w, g, (float) lr);
-                case NESTEROV -> nesterov(b, w, g, state, (float) lr);
-                case ADAM -> adam(b, w, g, state, lr, iteration);
-                default -> throw new IllegalStateException(b.kind.name());
-            }
-        }
+        return out;
     }
 
-    private static void sgd(Block b, FloatBuffer w, FloatBuffer g, float lr) {
+    /**
+     * One update of every parameter at learning rate {@code lr}; {@code iteration} counts from 0. Leaves
+     * the gradient buffer as it was.
+     */
+    Result step(FloatBuffer w, FloatBuffer g, FloatBuffer state, double lr, int iteration) {
+        double score = 0;
+        float probe = 0; // x - x is 0 for every finite x and NaN for NaN and both infinities
+        for (Segment s : segments) {
+            float c = s.l2 == null ? 0f : (float) s.l2.getL2().valueAt(iteration, 0);
+            double[] squares = {0};
+            probe += switch (s.kind) {
+                case SGD -> sgd(s, w, g, c, (float) lr, squares);
+                case NESTEROV -> nesterov(s, w, g, state, c, (float) lr, squares);
+                case ADAM -> adam(s, w, g, state, c, lr, iteration, squares);
+            };
+            if (s.l2 != null) {
+                score += 0.5 * s.l2.getL2().valueAt(iteration, 0) * squares[0];
+            }
+        }
+        return new Result(score, probe == 0);
+    }
+
+    private static float sgd(Segment b, FloatBuffer w, FloatBuffer g, float c, float lr, double[] squares) {
+        double sq = 0;
+        float probe = 0;
         for (int i = b.paramStart; i < b.paramStart + b.length; i++) {
-            w.put(i, w.get(i) - lr * g.get(i));
+            float wi = w.get(i);
+            sq += (double) wi * wi;
+            float gi = c == 0 ? g.get(i) : g.get(i) + c * wi;
+            float next = wi - lr * gi;
+            w.put(i, next);
+            probe += next - next;
         }
+        squares[0] = sq;
+        return probe;
     }
 
-    private static void nesterov(Block b, FloatBuffer w, FloatBuffer g, FloatBuffer state, float lr) {
+    private static float nesterov(Segment b, FloatBuffer w, FloatBuffer g, FloatBuffer state, float c, float lr,
+                                  double[] squares) {
         float mu = (float) b.momentum;
+        double sq = 0;
+        float probe = 0;
         for (int k = 0; k < b.length; k++) {
             int i = b.paramStart + k;
             int s = b.stateStart + k;
+            float wi = w.get(i);
+            sq += (double) wi * wi;
+            float gi = c == 0 ? g.get(i) : g.get(i) + c * wi;
             float vPrev = state.get(s);
-            float v = mu * vPrev - lr * g.get(i);
+            float v = mu * vPrev - lr * gi;
             state.put(s, v);
-            w.put(i, w.get(i) - (mu * vPrev + (-mu - 1) * v));
+            float next = wi - (mu * vPrev + (-mu - 1) * v);
+            w.put(i, next);
+            probe += next - next;
         }
+        squares[0] = sq;
+        return probe;
     }
 
-    private static void adam(Block b, FloatBuffer w, FloatBuffer g, FloatBuffer state, double lr, int iteration) {
+    private static float adam(Segment b, FloatBuffer w, FloatBuffer g, FloatBuffer state, float c, double lr,
+                              int iteration, double[] squares) {
         float beta1 = (float) b.beta1;
         float beta2 = (float) b.beta2;
         float eps = (float) b.epsilon;
@@ -143,16 +223,24 @@ final class Optimizer {
             alpha = eps;
         }
         int mStart = b.stateStart;
-        int uStart = b.stateStart + b.length;
+        int uStart = b.stateStart + b.stateStride;
+        double sq = 0;
+        float probe = 0;
         for (int k = 0; k < b.length; k++) {
             int i = b.paramStart + k;
-            float gi = g.get(i);
+            float wi = w.get(i);
+            sq += (double) wi * wi;
+            float gi = c == 0 ? g.get(i) : g.get(i) + c * wi;
             float m = beta1 * state.get(mStart + k) + gi * (1 - beta1);
             float u = beta2 * state.get(uStart + k) + gi * gi * (1 - beta2);
             state.put(mStart + k, m);
             state.put(uStart + k, u);
-            w.put(i, w.get(i) - m * alpha / ((float) Math.sqrt(u) + eps));
+            float next = wi - m * alpha / ((float) Math.sqrt(u) + eps);
+            w.put(i, next);
+            probe += next - next;
         }
+        squares[0] = sq;
+        return probe;
     }
 
     /**

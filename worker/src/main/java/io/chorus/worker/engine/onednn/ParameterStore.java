@@ -60,12 +60,14 @@ final class ParameterStore implements AutoCloseable {
         return a.data().address() + a.offset() * a.data().getElementSize();
     }
 
-    /** Whether every parameter (and running statistic) is finite, read in place. */
-    boolean finite() {
+    /** Whether every parameter (or running statistic) in the given {start, length} ranges is finite, read in place. */
+    boolean finite(java.util.List<int[]> ranges) {
         FloatBuffer v = values.floats();
-        for (int i = 0; i < numParams; i++) {
-            if (!Float.isFinite(v.get(i))) {
-                return false;
+        for (int[] r : ranges) {
+            for (int i = r[0]; i < r[0] + r[1]; i++) {
+                if (!Float.isFinite(v.get(i))) {
+                    return false;
+                }
             }
         }
         return true;

@@ -15,6 +15,7 @@ import io.chorus.worker.zoo.ActivationKind;
 import io.chorus.worker.zoo.Architecture;
 import io.chorus.worker.zoo.BlockKind;
 import io.chorus.worker.zoo.ModelSpec;
+import java.util.List;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -87,6 +88,62 @@ class OneDnnNetworkTrainingTest {
         double scale = s1.amaxNumber().doubleValue();
         double err = s1.sub(s2).amaxNumber().doubleValue();
         assertTrue(err <= PARAM_TOLERANCE * scale, label + " updater state differs by " + err + " (max " + scale + ")");
+    }
+
+    @Test
+    void fitScoresAsGradientDoesAndUpdatesAsGradientThenUpdate() {
+        ImageShape shape = new ImageShape(12, 12, 1);
+        ModelSpec spec = spec(Architecture.LENET, true, ActivationKind.RELU, BlockKind.BASIC, 0);
+        INDArray x = features(shape, BATCH, 21);
+        INDArray y = labels(BATCH, 22);
+        for (IUpdater updater : new IUpdater[] {new Nesterovs(LR_SGD, 0.9), new Adam(LR_ADAM)}) {
+            ComputationGraph net = build(spec, shape, updater);
+            ComputationGraph fitted = build(spec, shape, updater.clone());
+            ComputationGraph stepped = build(spec, shape, updater.clone());
+            try (OneDnnNetwork a = compile(net, shape); OneDnnNetwork b = compile(net, shape)) {
+                for (int step = 0; step < 3; step++) {
+                    double fitScore = a.fit(x, y, 0.05);
+                    double gradientScore = b.gradient(x, y);
+                    b.update(0.05);
+                    // The fused update sums the same squares in the same order as the separate L2 score.
+                    assertEquals(gradientScore, fitScore, 0.0, updater + " step " + step);
+                }
+                a.copyTo(fitted);
+                b.copyTo(stepped);
+                assertArrayEquals(stepped.params().toFloatVector(), fitted.params().toFloatVector(), updater.toString());
+                assertArrayEquals(stepped.getUpdater().getStateViewArray().toFloatVector(),
+                        fitted.getUpdater().getStateViewArray().toFloatVector(), updater + " state");
+            }
+        }
+    }
+
+    @Test
+    void aNonFiniteWeightOrRunningStatisticIsNoticedAfterTheUpdate() {
+        ImageShape shape = new ImageShape(12, 12, 1);
+        ModelSpec spec = spec(Architecture.LENET, true, ActivationKind.RELU, BlockKind.BASIC, 0);
+        INDArray x = features(shape, BATCH, 23);
+        INDArray y = labels(BATCH, 24);
+        for (String key : new String[] {"W", "b", "mean", "log10stdev"}) {
+            ComputationGraph net = build(spec, shape, new Nesterovs(LR_SGD, 0.9));
+            try (OneDnnNetwork engine = compile(net, shape)) {
+                engine.fit(x, y, LR_SGD);
+                assertTrue(engine.parametersFinite(), "finite before anything was broken");
+                var layer = java.util.Arrays.stream(net.getLayers())
+                        .filter(l -> l.paramTable().containsKey(key)).findFirst().orElseThrow();
+                layer.paramTable().get(key).putScalar(0, key.equals("b") ? Double.POSITIVE_INFINITY : Double.NaN);
+                engine.loadFrom(net);
+                assertFalse(engine.parametersFinite(), key + ": loaded, before an update");
+                engine.fit(x, y, LR_SGD);
+                assertFalse(engine.parametersFinite(), key + ": after the update");
+            }
+        }
+    }
+
+    @Test
+    void theRangesNoUpdateWritesAreTheComplement() {
+        List<int[]> gaps = OneDnnNetwork.complement(List.of(new int[] {5, 3}, new int[] {0, 2}, new int[] {8, 1}), 12);
+        assertEquals("[[2, 3], [9, 3]]", gaps.stream().map(java.util.Arrays::toString).toList().toString());
+        assertTrue(OneDnnNetwork.complement(List.of(new int[] {0, 4}), 4).isEmpty());
     }
 
     @Test
