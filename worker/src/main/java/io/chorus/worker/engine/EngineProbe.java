@@ -46,7 +46,8 @@ import java.util.Map;
  * ({@link OneDnnNetwork}: training steps with Nesterov at the same learning rate, inference plans).
  * Prints one JSON line: images/s and GFLOP/s of training (one pass, after 10 warm-up batches) and of
  * inference (three passes over the images after an untimed one; on the engine the plan is built before,
- * in {@code plan_build_ms}), the engine's activation arena, and the process's resident memory
+ * in {@code plan_build_ms}), the first training step's time ({@code first_step_ms}: the training plan's
+ * build on the engine), the engine's activation arena, and the process's resident memory
  * ({@code rss_mb} now, {@code peak_rss_mb} its high-water mark) at the end.
  */
 public final class EngineProbe {
@@ -129,11 +130,16 @@ public final class EngineProbe {
                 if (i == WARMUP_BATCHES) {
                     start = System.nanoTime();
                 }
+                long stepStart = System.nanoTime();
                 if (engine != null) {
                     score = engine.fit(batches.get(i).getFeatures(), batches.get(i).getLabels(), LEARNING_RATE);
                 } else {
                     net.fit(batches.get(i));
                     score = net.score();
+                }
+                if (i == 0) {
+                    // Plan build (primitives and their generated kernels) plus one step, on a cold JVM.
+                    out.put("first_step_ms", round((System.nanoTime() - stepStart) / 1e6, 1));
                 }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
