@@ -180,14 +180,42 @@ public final class MemberTrainer {
                 net.addListeners(recorder);
             }
             String engineName = engine != null ? "onednn" : "dl4j-" + Engine.name();
-            store.beginAttempt(manifest, where, net.getIterationCount(), engineName, t.threads(),
-                    engine != null ? OneDnn.cpuIsa() : null);
+            String isa = engine != null ? OneDnn.cpuIsa() : null;
+            if (net.getIterationCount() > 0) {
+                resumeDrift(manifest.getAttemptLog(), engineName, t.threads(), isa)
+                        .ifPresent(why -> LOG.warn("member {} {}", spec.id(), why));
+            }
+            store.beginAttempt(manifest, where, net.getIterationCount(), engineName, t.threads(), isa);
             return trainLoop(spec, data, t, batches, schedule, normalizer, net, engine, recorder, manifest, store, listener);
         } finally {
             if (engine != null) {
                 engine.close(); // the member's native memory, also when it fails or is interrupted
             }
         }
+    }
+
+    /**
+     * Why a resume on {@code engine} with {@code threads} native threads and instruction set {@code isa}
+     * will not continue bit for bit as the member's last recorded attempt would have: another engine,
+     * thread count or ISA changes the order of float sums (oneDNN picks other kernels). Empty when all three
+     * match, or when no earlier attempt recorded them.
+     */
+    static java.util.Optional<String> resumeDrift(List<Attempt> log, String engine, Integer threads, String isa) {
+        Attempt last = null;
+        for (Attempt a : log) {
+            if (a.engine() != null && (last == null || a.number() > last.number())) {
+                last = a;
+            }
+        }
+        if (last == null || (java.util.Objects.equals(last.engine(), engine) && java.util.Objects.equals(last.threads(), threads)
+                && java.util.Objects.equals(last.isa(), isa))) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(String.format(java.util.Locale.ROOT,
+                "resumes on %s with %s thread(s)%s where attempt %d trained on %s with %s thread(s)%s: it continues "
+                        + "from the snapshot, but not bit for bit as an uninterrupted run would (float sums run in "
+                        + "another order)", engine, threads, isa == null ? "" : ", ISA " + isa, last.number(),
+                last.engine(), last.threads(), last.isa() == null ? "" : ", ISA " + last.isa()));
     }
 
     /** {@code cpu}, or {@code cuda} when the member's task holds a GPU that ND4J runs on. */
