@@ -90,17 +90,19 @@ class OneDnnNetworkTrainingTest {
         assertTrue(err <= PARAM_TOLERANCE * scale, label + " updater state differs by " + err + " (max " + scale + ")");
     }
 
+    /** The small LeNet with batch normalization the update-path tests train. */
+    private static final ImageShape SMALL = new ImageShape(12, 12, 1);
+    private static final ModelSpec LENET_BN = spec(Architecture.LENET, true, ActivationKind.RELU, BlockKind.BASIC, 0);
+
     @Test
     void fitScoresAsGradientDoesAndUpdatesAsGradientThenUpdate() {
-        ImageShape shape = new ImageShape(12, 12, 1);
-        ModelSpec spec = spec(Architecture.LENET, true, ActivationKind.RELU, BlockKind.BASIC, 0);
-        INDArray x = features(shape, BATCH, 21);
+        INDArray x = features(SMALL, BATCH, 21);
         INDArray y = labels(BATCH, 22);
         for (IUpdater updater : new IUpdater[] {new Nesterovs(LR_SGD, 0.9), new Adam(LR_ADAM)}) {
-            ComputationGraph net = build(spec, shape, updater);
-            ComputationGraph fitted = build(spec, shape, updater.clone());
-            ComputationGraph stepped = build(spec, shape, updater.clone());
-            try (OneDnnNetwork a = compile(net, shape); OneDnnNetwork b = compile(net, shape)) {
+            ComputationGraph net = build(LENET_BN, SMALL, updater);
+            ComputationGraph fitted = build(LENET_BN, SMALL, updater.clone());
+            ComputationGraph stepped = build(LENET_BN, SMALL, updater.clone());
+            try (OneDnnNetwork a = compile(net, SMALL); OneDnnNetwork b = compile(net, SMALL)) {
                 for (int step = 0; step < 3; step++) {
                     double fitScore = a.fit(x, y, 0.05);
                     double gradientScore = b.gradient(x, y);
@@ -119,13 +121,11 @@ class OneDnnNetworkTrainingTest {
 
     @Test
     void aNonFiniteWeightOrRunningStatisticIsNoticedAfterTheUpdate() {
-        ImageShape shape = new ImageShape(12, 12, 1);
-        ModelSpec spec = spec(Architecture.LENET, true, ActivationKind.RELU, BlockKind.BASIC, 0);
-        INDArray x = features(shape, BATCH, 23);
+        INDArray x = features(SMALL, BATCH, 23);
         INDArray y = labels(BATCH, 24);
         for (String key : new String[] {"W", "b", "mean", "log10stdev"}) {
-            ComputationGraph net = build(spec, shape, new Nesterovs(LR_SGD, 0.9));
-            try (OneDnnNetwork engine = compile(net, shape)) {
+            ComputationGraph net = build(LENET_BN, SMALL, new Nesterovs(LR_SGD, 0.9));
+            try (OneDnnNetwork engine = compile(net, SMALL)) {
                 engine.fit(x, y, LR_SGD);
                 assertTrue(engine.parametersFinite(), "finite before anything was broken");
                 var layer = java.util.Arrays.stream(net.getLayers())
