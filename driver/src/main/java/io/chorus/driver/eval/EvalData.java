@@ -8,7 +8,7 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 
-import io.chorus.driver.spark.TrainingData;
+import io.chorus.driver.run.TrainingData;
 import io.chorus.worker.data.DataChecks;
 import io.chorus.worker.data.DataFiles;
 import io.chorus.worker.data.IdxReader;

@@ -10,10 +10,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.chorus.driver.spark.Faults;
-import io.chorus.driver.spark.MemberOutcome;
-import io.chorus.driver.spark.MemberTask;
-import io.chorus.driver.spark.TrainingData;
 import io.chorus.worker.train.Attempt;
 import io.chorus.worker.train.MemberSpec;
 
@@ -37,7 +33,7 @@ public final class InProcessRunner implements MemberRunner {
 
     @Override
     public void run(List<MemberSpec> members, TrainingData data, Consumer<MemberOutcome> onDone) throws IOException {
-        MemberTask task = new MemberTask(runDir, jobSeed, Faults.parse(System.getProperty(Faults.KEY, "")));
+        MemberTask task = new MemberTask(runDir, jobSeed, System.getProperty(MemberTask.FAULTS, ""));
         for (MemberSpec spec : members) {
             MemberOutcome outcome;
             try {

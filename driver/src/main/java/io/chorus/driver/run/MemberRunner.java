@@ -5,8 +5,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
-import io.chorus.driver.spark.MemberOutcome;
-import io.chorus.driver.spark.TrainingData;
 import io.chorus.worker.train.MemberSpec;
 
 /** Trains a list of members somewhere: on Spark, or in this JVM one after another. */

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import io.chorus.driver.spark.TrainingData;
 
 /**
  * {@code run.json} at the root of a run directory: what was run, with what, where, and how it ended.

@@ -26,8 +26,11 @@ import org.apache.spark.broadcast.Broadcast;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.chorus.driver.run.MemberOutcome;
 import io.chorus.driver.run.MemberRunner;
+import io.chorus.driver.run.MemberTask;
 import io.chorus.driver.run.ProgressBoard;
+import io.chorus.driver.run.TrainingData;
 import io.chorus.worker.train.Attempt;
 import io.chorus.worker.train.MemberSpec;
 import io.chorus.worker.train.Progress;
@@ -157,8 +160,8 @@ public final class SparkRunner implements MemberRunner {
     public void run(List<MemberSpec> members, TrainingData data, Consumer<MemberOutcome> onDone) throws IOException {
         Broadcast<TrainingData> dataB = jsc.broadcast(data);
         Broadcast<SerializableHadoopConf> confB = jsc.broadcast(new SerializableHadoopConf(hadoop));
-        Faults faults = Faults.parse(jsc.getConf().get(Faults.KEY, ""));
-        TrainFunction fn = new TrainFunction(new MemberTask(runDir, jobSeed, faults), dataB, confB);
+        TrainFunction fn = new TrainFunction(new MemberTask(runDir, jobSeed, jsc.getConf().get(MemberTask.FAULTS, "")),
+                dataB, confB);
 
         Map<Integer, JavaFutureAction<List<MemberOutcome>>> jobs = new LinkedHashMap<>();
         for (MemberSpec spec : members) {

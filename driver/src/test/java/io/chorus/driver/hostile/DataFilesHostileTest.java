@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.chorus.driver.CliRun;
 import io.chorus.driver.ExitCode;
-import io.chorus.driver.spark.TrainingData;
+import io.chorus.driver.run.TrainingData;
 import io.chorus.worker.data.Augmentation;
 import io.chorus.worker.data.DataFiles;
 import io.chorus.worker.data.IdxWriter;

@@ -38,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.chorus.driver.run.MemberTask;
 import io.chorus.driver.CliRun;
 import io.chorus.driver.ExitCode;
 import io.chorus.worker.fs.HadoopFiles;
@@ -55,7 +56,7 @@ import io.chorus.worker.train.SnapshotStore;
  * 2,000 Fashion-MNIST images (1,600 train, 400 validation, batches of 50: 32 updates per epoch), two
  * epochs, one snapshot per epoch, no evaluation or report. The whole class takes about 100 s on two cores.
  *
- * <p>The only hook into main code is the fault-injection setting {@value Faults#KEY}; the full disk is a
+ * <p>The only hook into main code is the fault-injection setting {@value MemberTask#FAULTS}; the full disk is a
  * test-only Hadoop file system (plus one direct call of HadoopFiles.writeAtomically on it), and the driver
  * kill is a real SIGKILL of a separate JVM.
  */
@@ -91,7 +92,7 @@ class FaultToleranceTest {
         String job = job(2);
         File run = new File(tmp, "retried");
         CliRun r = CliRun.of("train", job, "--run-dir", run.getAbsolutePath(), "--master", "local[2,2]",
-                "--conf", Faults.KEY + "=crash:member=0,iteration=" + CRASH_AT + ",attempt=0", "--conf", "spark.ui.enabled=false");
+                "--conf", MemberTask.FAULTS + "=crash:member=0,iteration=" + CRASH_AT + ",attempt=0", "--conf", "spark.ui.enabled=false");
         assertEquals(ExitCode.SUCCESS, r.code(), r.out() + r.err());
         assertEquals("succeeded", runJson(run).get("status").asText());
 
@@ -139,7 +140,7 @@ class FaultToleranceTest {
     void withoutRetriesTheSameCrashFailsTheMemberAndTheJobEndsPartial() throws IOException {
         File run = new File(tmp, "no-retry");
         CliRun r = CliRun.of("train", job(2), "--run-dir", run.getAbsolutePath(), "--master", "local[2]",
-                "--conf", Faults.KEY + "=crash:member=0,iteration=" + CRASH_AT + ",attempt=0", "--conf", "spark.ui.enabled=false");
+                "--conf", MemberTask.FAULTS + "=crash:member=0,iteration=" + CRASH_AT + ",attempt=0", "--conf", "spark.ui.enabled=false");
         assertEquals(ExitCode.PARTIAL, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("member 0 failed (InjectedFault: injected crash of member 0 before update " + CRASH_AT),
                 r.out());
@@ -161,7 +162,7 @@ class FaultToleranceTest {
         File strict = new File(tmp, "strict");
         CliRun s = CliRun.of("train", job(2), "--run-dir", strict.getAbsolutePath(), "--master", "local[2]",
                 "--set", "min_members=2", "--set", "evaluate.enabled=true",
-                "--conf", Faults.KEY + "=crash:member=0,iteration=" + CRASH_AT + ",attempt=0", "--conf", "spark.ui.enabled=false");
+                "--conf", MemberTask.FAULTS + "=crash:member=0,iteration=" + CRASH_AT + ",attempt=0", "--conf", "spark.ui.enabled=false");
         assertEquals(ExitCode.FAILURE, s.code(), s.out() + s.err());
         assertEquals("failed", runJson(strict).get("status").asText());
         assertEquals("skipped", runJson(strict).get("evaluation").get("status").asText());

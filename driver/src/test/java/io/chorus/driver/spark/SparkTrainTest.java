@@ -28,6 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.chorus.driver.run.MemberTask;
+import io.chorus.driver.run.TrainingData;
 import io.chorus.driver.CliRun;
 import io.chorus.driver.ExitCode;
 import io.chorus.driver.config.JobConfig;
@@ -151,7 +153,7 @@ class SparkTrainTest {
         File run = new File(tmp, "run");
         // Member 1 crashes in its second epoch (32 updates per epoch); local mode does not retry tasks.
         CliRun r = chorus("train", job(), "--run-dir", run.getAbsolutePath(), "--master", "local[2]",
-                "--conf", Faults.KEY + "=crash:member=1,iteration=45");
+                "--conf", MemberTask.FAULTS + "=crash:member=1,iteration=45");
         assertEquals(ExitCode.PARTIAL, r.code(), r.out() + r.err());
         JsonNode json = runJson(run);
         assertEquals("partial", json.get("status").asText());

@@ -1,4 +1,4 @@
-package io.chorus.driver.spark;
+package io.chorus.driver.run;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -7,8 +7,9 @@ import java.util.Locale;
 import io.chorus.worker.train.MemberTrainer;
 
 /**
- * Injected faults, for testing recovery on the real training path in whatever JVM trains a member. Set
- * with the Spark setting (or, in-process, the system property) {@value #KEY}, a semicolon-separated list
+ * Injected faults, for testing recovery on the real training path in whatever JVM trains a member: package
+ * private, reached only through {@link MemberTask}'s fault setting. Set with the Spark setting (or, in-process,
+ * the system property) {@value MemberTask#FAULTS}, a semicolon-separated list
  * of {@code KIND:member=M,iteration=I[,attempt=A]}:
  * <ul>
  *   <li>{@code crash}: the task throws before update {@code I} of member {@code M};</li>
@@ -17,8 +18,8 @@ import io.chorus.worker.train.MemberTrainer;
  * With {@code attempt=A} the fault fires only in Spark task attempt {@code A} (0 is the first), so a retry
  * recovers. Empty means no faults, which is the only setting a production job has.
  */
-public record Faults(List<Fault> faults) implements java.io.Serializable {
-    public static final String KEY = "spark.chorus.test.faults";
+record Faults(List<Fault> faults) implements java.io.Serializable {
+    static final String KEY = MemberTask.FAULTS;
     public static final Faults NONE = new Faults(List.of());
 
     public record Fault(String kind, int member, long iteration, Integer attempt) implements java.io.Serializable {

@@ -1,4 +1,4 @@
-package io.chorus.driver.spark;
+package io.chorus.driver.run;
 
 import java.io.IOException;
 import java.io.Serializable;
@@ -7,8 +7,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
-import io.chorus.driver.run.ProgressFile;
-import io.chorus.driver.run.RunLayout;
 import io.chorus.worker.fs.HadoopFiles;
 import io.chorus.worker.train.Attempt;
 import io.chorus.worker.train.MemberManifest;
@@ -29,14 +27,24 @@ import io.chorus.worker.train.Progress;
 public final class MemberTask implements Serializable {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * The Spark setting (in-process: the system property) through which tests inject crashes and NaNs into
+     * the real training path; a production job leaves it unset.
+     */
+    public static final String FAULTS = "spark.chorus.test.faults";
+
     private final String runDir;
     private final long jobSeed;
     private final Faults faults;
 
-    public MemberTask(String runDir, long jobSeed, Faults faults) {
+    /**
+     * @param faults the value of {@value #FAULTS} (empty or null: none)
+     * @throws IllegalArgumentException if that value cannot be read
+     */
+    public MemberTask(String runDir, long jobSeed, String faults) {
         this.runDir = runDir;
         this.jobSeed = jobSeed;
-        this.faults = faults;
+        this.faults = Faults.parse(faults);
     }
 
 

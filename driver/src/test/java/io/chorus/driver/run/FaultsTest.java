@@ -1,4 +1,4 @@
-package io.chorus.driver.spark;
+package io.chorus.driver.run;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;

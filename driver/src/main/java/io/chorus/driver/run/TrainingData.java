@@ -1,4 +1,4 @@
-package io.chorus.driver.spark;
+package io.chorus.driver.run;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
