@@ -270,13 +270,19 @@ public final class TrainJob {
         for (MemberSpec spec : specs) {
             String dir = RunLayout.memberRelative(spec.id());
             MemberManifest m = existing.get(spec.id());
-            run.members.add(m != null ? RunMember.of(m, dir) : RunMember.pending(spec.id(), spec.seed(), dir));
+            run.members.add(planned(config, spec.id(), m != null ? RunMember.of(m, dir)
+                    : RunMember.pending(spec.id(), spec.seed(), dir)));
         }
 
         long parameters = params.computeIfAbsent(config.modelSpec(), m -> parameters(m, prepared));
-        out.printf(Locale.ROOT, "chorus: %d member(s) of %s (%,d parameters each) on %s images: %d train, %d validation -> %s%n",
-                config.members(), config.modelSpec().arch().configName(), parameters, prepared.shape(),
+        out.printf(Locale.ROOT, "chorus: %d member(s) of %s (%,d parameters each%s) on %s images: %d train, %d validation -> %s%n",
+                config.members(), config.modelSpec().arch().configName(), parameters,
+                specs.stream().anyMatch(s -> !s.model().equals(config.modelSpec())) ? " in the base configuration; "
+                        + "some members have their own" : "", prepared.shape(),
                 prepared.train().size(), prepared.validation().size(), runDir);
+        config.reference().ifPresent(r -> out.printf(Locale.ROOT, "chorus: member %d is the reference model of "
+                + "compare.single_budget: the base configuration for %d epochs, the members' together%n", r,
+                specs.get(r).train().epochs()));
         try (MemberRunner runner = runner(config, request, runDir)) {
             run.versions = Versions.of(runner.sparkVersion());
             run.spark = runner.describe();
@@ -365,10 +371,18 @@ public final class TrainJob {
             long seed = run.members.get(outcome.member()).seed();
             member = RunMember.failedBeforeStart(outcome.member(), seed, RunLayout.memberRelative(outcome.member()), outcome.reason());
         }
+        RunMember before = run.members.get(outcome.member());
+        member = member.planned(before.role(), before.configuration());
         run.members.set(outcome.member(), member);
         writeRun(fs, runDir, run);
         out.printf(Locale.ROOT, "chorus: member %d %s%s%n", member.id(), member.status().configName(),
                 member.reason() == null ? "" : " (" + member.reason() + ")");
+    }
+
+    /** A run.json entry with the member's role and resolved configuration. */
+    private static RunMember planned(JobConfig config, int id, RunMember m) {
+        boolean reference = config.reference().isPresent() && config.reference().getAsInt() == id;
+        return m.planned(reference ? RunMember.SINGLE_BUDGET : RunMember.MEMBER, config.memberTree(id));
     }
 
     private static void writeRun(FileSystem fs, Path runDir, RunManifest run) throws IOException {

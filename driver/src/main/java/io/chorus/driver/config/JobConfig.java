@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -17,11 +18,17 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 
 import io.chorus.worker.data.Augmentation;
 import io.chorus.worker.train.DataSpec;
+import io.chorus.worker.train.EngineChoice;
+import io.chorus.worker.train.OptimizerKind;
 import io.chorus.worker.train.MemberSpec;
 import io.chorus.worker.Seeds;
 import io.chorus.worker.train.TrainSpec;
 import io.chorus.worker.train.schedule.ScheduleKind;
+import io.chorus.worker.zoo.ActivationKind;
+import io.chorus.worker.zoo.Architecture;
+import io.chorus.worker.zoo.BlockKind;
 import io.chorus.worker.zoo.ModelSpec;
+import io.chorus.worker.zoo.WeightInitKind;
 
 /**
  * A validated job configuration: one YAML file plus {@code --set key=value} overrides.
@@ -40,9 +47,12 @@ public final class JobConfig {
             .build());
 
     private final Map<ConfigKey<?>, Object> values;
+    /** Per member, the keys it sets for itself ({@code members: [...]}); empty when {@code members} is a count. */
+    private final List<Map<ConfigKey<?>, Object>> overrides;
 
-    private JobConfig(Map<ConfigKey<?>, Object> values) {
+    private JobConfig(Map<ConfigKey<?>, Object> values, List<Map<ConfigKey<?>, Object>> overrides) {
         this.values = Collections.unmodifiableMap(values);
+        this.overrides = overrides.stream().map(o -> Collections.unmodifiableMap(new LinkedHashMap<>(o))).toList();
     }
 
     /** Parses YAML text, applies {@code overrides} ("key=value"), validates everything. */
@@ -183,6 +193,7 @@ public final class JobConfig {
     }
 
     private static JobConfig resolve(Map<String, Object> flat, List<String> problems) throws ConfigException {
+        List<Map<String, Object>> perMember = memberList(flat, problems);
         for (Map.Entry<String, Object> e : flat.entrySet()) {
             String name = e.getKey();
             if (Keys.byName(name) != null) {
@@ -213,23 +224,99 @@ public final class JobConfig {
                 problems.add(k.name() + ": " + e.getMessage());
             }
         }
+        List<Map<ConfigKey<?>, Object>> overrides = new ArrayList<>();
+        for (int i = 0; i < perMember.size(); i++) {
+            overrides.add(memberOverrides(i, perMember.get(i), problems));
+        }
         if (problems.isEmpty()) {
             crossCheck(values, problems);
+            for (int i = 0; i < overrides.size(); i++) {
+                if (!overrides.get(i).isEmpty()) {
+                    scheduleCheck(merged(values, overrides.get(i)), "members[" + i + "].", problems);
+                }
+            }
         }
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new JobConfig(values);
+        // a list of empty mappings trains exactly what the count does, and is that count
+        return new JobConfig(values, overrides.stream().allMatch(Map::isEmpty) ? List.of() : overrides);
+    }
+
+    /**
+     * {@code members} given as a list: replaces it in {@code flat} by the list's length and returns the list's
+     * mappings, each flattened to dotted keys ({@code {}} or an empty entry for a member that sets nothing).
+     * Empty when {@code members} is a count.
+     */
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> memberList(Map<String, Object> flat, List<String> problems) {
+        if (!(flat.get(Keys.MEMBERS.name()) instanceof List<?> list)) {
+            return List.of();
+        }
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            Object item = list.get(i);
+            Map<String, Object> member = new LinkedHashMap<>();
+            if (item instanceof Map<?, ?> map) {
+                flatten((Map<String, Object>) map, "", member);
+            } else if (item != null && !(item instanceof String str && str.isEmpty())) {
+                problems.add("members[" + i + "]: expected a mapping of per-member keys (" + Keys.PER_MEMBER
+                        + "), got " + ConfigKey.describe(item));
+            }
+            out.add(member);
+        }
+        if (list.isEmpty()) {
+            problems.add(Keys.MEMBERS.name() + ": an empty list; give a count or one mapping per member");
+        }
+        flat.put(Keys.MEMBERS.name(), list.isEmpty() ? null : list.size());
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void flatten(Map<String, Object> map, String prefix, Map<String, Object> out) {
+        for (Map.Entry<String, Object> e : map.entrySet()) {
+            String name = prefix + e.getKey();
+            if (e.getValue() instanceof Map<?, ?> nested && Keys.byName(name) == null) {
+                flatten((Map<String, Object>) nested, name + ".", out);
+            } else {
+                out.put(name, e.getValue());
+            }
+        }
+    }
+
+    /** Member {@code i}'s own keys, each validated as the job's key of the same name is. */
+    private static Map<ConfigKey<?>, Object> memberOverrides(int i, Map<String, Object> raw, List<String> problems) {
+        Map<ConfigKey<?>, Object> out = new LinkedHashMap<>();
+        String at = "members[" + i + "].";
+        for (Map.Entry<String, Object> e : raw.entrySet()) {
+            ConfigKey<?> k = Keys.byName(e.getKey());
+            if (k == null) {
+                String near = Keys.closest(e.getKey());
+                problems.add(at + e.getKey() + ": unknown key" + (near != null ? " (did you mean " + near + "?)" : ""));
+            } else if (!Keys.perMember(k.name())) {
+                problems.add(at + k.name() + ": not a per-member key; a member may set " + Keys.PER_MEMBER);
+            } else if (e.getValue() == null) {
+                problems.add(at + k.name() + ": no value; leave the key out to use the job's");
+            } else {
+                try {
+                    out.put(k, k.parse(e.getValue()));
+                } catch (IllegalArgumentException x) {
+                    problems.add(at + k.name() + ": " + x.getMessage());
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Map<ConfigKey<?>, Object> merged(Map<ConfigKey<?>, Object> values, Map<ConfigKey<?>, Object> own) {
+        Map<ConfigKey<?>, Object> m = new LinkedHashMap<>(values);
+        m.putAll(own);
+        return m;
     }
 
     /** Combinations of individually valid values that cannot mean what the user wanted. */
     private static void crossCheck(Map<ConfigKey<?>, Object> v, List<String> problems) {
-        ScheduleKind schedule = (ScheduleKind) v.get(Keys.TRAIN_SCHEDULE);
-        int cycles = (Integer) v.get(Keys.TRAIN_CYCLES);
-        if (cycles > 1 && schedule != ScheduleKind.CYCLIC) {
-            problems.add(Keys.TRAIN_CYCLES.name() + ": " + cycles + " cycles need train.schedule = cyclic, got "
-                    + schedule.configName());
-        }
+        scheduleCheck(v, "", problems);
         int members = (Integer) v.get(Keys.MEMBERS);
         if ((Integer) v.get(Keys.MIN_MEMBERS) > members) {
             problems.add(Keys.MIN_MEMBERS.name() + ": " + v.get(Keys.MIN_MEMBERS) + " is more than the " + members
@@ -259,6 +346,16 @@ public final class JobConfig {
         }
     }
 
+    /** The checks that hold for every member's own configuration; {@code at} prefixes the key in messages. */
+    private static void scheduleCheck(Map<ConfigKey<?>, Object> v, String at, List<String> problems) {
+        ScheduleKind schedule = (ScheduleKind) v.get(Keys.TRAIN_SCHEDULE);
+        int cycles = (Integer) v.get(Keys.TRAIN_CYCLES);
+        if (cycles > 1 && schedule != ScheduleKind.CYCLIC) {
+            problems.add(at + Keys.TRAIN_CYCLES.name() + ": " + cycles + " cycles need train.schedule = cyclic, got "
+                    + schedule.configName());
+        }
+    }
+
     @SuppressWarnings("unchecked")
     public <T> T get(ConfigKey<T> key) {
         return (T) values.get(key);
@@ -274,8 +371,17 @@ public final class JobConfig {
     }
 
     /** The resolved configuration as nested maps (for embedding in JSON manifests). */
-    @SuppressWarnings({"unchecked", "rawtypes"})
     public Map<String, Object> toTree() {
+        Map<String, Object> root = tree(values);
+        if (!overrides.isEmpty()) {
+            root.put(Keys.MEMBERS.name(), overrides.stream().map(JobConfig::tree).toList());
+        }
+        return root;
+    }
+
+    /** Keys and values as nested maps, in the order given. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static Map<String, Object> tree(Map<ConfigKey<?>, Object> values) {
         Map<String, Object> root = new LinkedHashMap<>();
         for (Map.Entry<ConfigKey<?>, Object> e : values.entrySet()) {
             String[] parts = e.getKey().name().split("\\.");
@@ -298,32 +404,111 @@ public final class JobConfig {
         return get(Keys.SEED);
     }
 
+    /** The base configuration's network; a member of a {@code members: [...]} list may have its own. */
     public ModelSpec modelSpec() {
-        return new ModelSpec(get(Keys.MODEL_ARCH), get(Keys.MODEL_INIT), get(Keys.MODEL_INIT_SIGMA),
-                get(Keys.MODEL_ACTIVATION), get(Keys.MODEL_BATCHNORM), get(Keys.MODEL_DROPOUT), get(Keys.MODEL_DEPTH),
-                get(Keys.MODEL_WIDTH), get(Keys.MODEL_BLOCK));
+        return modelSpec(values);
     }
 
     public DataSpec dataSpec() {
-        return new DataSpec(get(Keys.DATA_DIR), get(Keys.DATA_CLASSES), get(Keys.DATA_LIMIT), get(Keys.DATA_VALIDATION),
-                new Augmentation(get(Keys.DATA_SHIFT), get(Keys.DATA_FLIP), get(Keys.DATA_CROP_PADDING),
-                        ErasingSetting.of(get(Keys.DATA_ERASE), get(Keys.DATA_ERASE_AREA), get(Keys.DATA_ERASE_ASPECT),
-                                get(Keys.DATA_ERASE_FILL))), get(Keys.DATA_BOOTSTRAP));
+        return dataSpec(values);
     }
 
     public TrainSpec trainSpec() {
-        return new TrainSpec(get(Keys.TRAIN_EPOCHS), get(Keys.TRAIN_BATCH), get(Keys.TRAIN_OPTIMIZER), get(Keys.TRAIN_LR),
-                get(Keys.TRAIN_MOMENTUM), get(Keys.TRAIN_WEIGHT_DECAY), get(Keys.TRAIN_SCHEDULE), get(Keys.TRAIN_CYCLES),
-                get(Keys.TRAIN_STEP_EPOCHS), get(Keys.TRAIN_STEP_GAMMA), get(Keys.SNAPSHOTS_EVERY), get(Keys.SWA_START),
-                get(Keys.SWA_EVERY), get(Keys.TRAIN_THREADS), get(Keys.TRAIN_ENGINE));
+        return trainSpec(values);
     }
 
-    /** Every member's specification, seeds drawn from the job seed up front. */
+    private static ModelSpec modelSpec(Map<ConfigKey<?>, Object> v) {
+        return new ModelSpec((Architecture) v.get(Keys.MODEL_ARCH), (WeightInitKind) v.get(Keys.MODEL_INIT),
+                (Double) v.get(Keys.MODEL_INIT_SIGMA), (ActivationKind) v.get(Keys.MODEL_ACTIVATION),
+                (Boolean) v.get(Keys.MODEL_BATCHNORM), (Double) v.get(Keys.MODEL_DROPOUT), (Integer) v.get(Keys.MODEL_DEPTH),
+                (Integer) v.get(Keys.MODEL_WIDTH), (BlockKind) v.get(Keys.MODEL_BLOCK));
+    }
+
+    private static DataSpec dataSpec(Map<ConfigKey<?>, Object> v) {
+        return new DataSpec((String) v.get(Keys.DATA_DIR), (Integer) v.get(Keys.DATA_CLASSES), (Integer) v.get(Keys.DATA_LIMIT),
+                (Integer) v.get(Keys.DATA_VALIDATION), new Augmentation((Integer) v.get(Keys.DATA_SHIFT),
+                (Boolean) v.get(Keys.DATA_FLIP), (Integer) v.get(Keys.DATA_CROP_PADDING),
+                ErasingSetting.of((Double) v.get(Keys.DATA_ERASE), (String) v.get(Keys.DATA_ERASE_AREA),
+                        (String) v.get(Keys.DATA_ERASE_ASPECT), (String) v.get(Keys.DATA_ERASE_FILL))),
+                (Boolean) v.get(Keys.DATA_BOOTSTRAP));
+    }
+
+    private static TrainSpec trainSpec(Map<ConfigKey<?>, Object> v) {
+        return new TrainSpec((Integer) v.get(Keys.TRAIN_EPOCHS), (Integer) v.get(Keys.TRAIN_BATCH),
+                (OptimizerKind) v.get(Keys.TRAIN_OPTIMIZER), (Double) v.get(Keys.TRAIN_LR), (Double) v.get(Keys.TRAIN_MOMENTUM),
+                (Double) v.get(Keys.TRAIN_WEIGHT_DECAY), (ScheduleKind) v.get(Keys.TRAIN_SCHEDULE),
+                (Integer) v.get(Keys.TRAIN_CYCLES), (Integer) v.get(Keys.TRAIN_STEP_EPOCHS), (Double) v.get(Keys.TRAIN_STEP_GAMMA),
+                (Integer) v.get(Keys.SNAPSHOTS_EVERY), (Double) v.get(Keys.SWA_START), (Integer) v.get(Keys.SWA_EVERY),
+                (Integer) v.get(Keys.TRAIN_THREADS), (EngineChoice) v.get(Keys.TRAIN_ENGINE));
+    }
+
+    /**
+     * The id of the reference model that {@code compare.single_budget} trains beside the ensemble (the member
+     * directory after the ensemble's last), or empty when the job trains none.
+     */
+    public OptionalInt reference() {
+        return get(Keys.COMPARE_SINGLE_BUDGET) ? OptionalInt.of(members()) : OptionalInt.empty();
+    }
+
+    /** The members and the reference model, if any: every task the job trains. */
+    public int trainedModels() {
+        return members() + (reference().isPresent() ? 1 : 0);
+    }
+
+    /**
+     * The resolved values that train member {@code id}: the job's, with the member's own keys over them; for the
+     * reference model, the base configuration trained for the ensemble's budget ({@link #referenceValues}).
+     */
+    private Map<ConfigKey<?>, Object> memberValues(int id) {
+        if (reference().isPresent() && id == reference().getAsInt()) {
+            return referenceValues();
+        }
+        return id < overrides.size() ? merged(values, overrides.get(id)) : values;
+    }
+
+    /**
+     * The reference model: the base configuration for as many epochs as the members train together, on
+     * compare.single_schedule (a cyclic one keeps the members' cycle length: train.cycles per member's epochs).
+     */
+    private Map<ConfigKey<?>, Object> referenceValues() {
+        Map<ConfigKey<?>, Object> v = new LinkedHashMap<>(values);
+        long epochs = 0;
+        for (int i = 0; i < members(); i++) {
+            epochs += (Integer) memberValues(i).get(Keys.TRAIN_EPOCHS);
+        }
+        ScheduleKind schedule = get(Keys.COMPARE_SINGLE_SCHEDULE);
+        v.put(Keys.TRAIN_EPOCHS, (int) Math.min(epochs, Integer.MAX_VALUE));
+        v.put(Keys.TRAIN_SCHEDULE, schedule);
+        v.put(Keys.TRAIN_CYCLES, schedule == ScheduleKind.CYCLIC ? get(Keys.TRAIN_CYCLES) * members() : 1);
+        return v;
+    }
+
+    /**
+     * Member {@code id}'s resolved configuration as run.json records it: every key a member may set, with the
+     * values it trained with (its seed the one drawn for it or its own).
+     */
+    public Map<String, Object> memberTree(int id) {
+        Map<ConfigKey<?>, Object> v = new LinkedHashMap<>();
+        memberValues(id).forEach((k, x) -> {
+            if (Keys.perMember(k.name())) {
+                v.put(k, x);
+            }
+        });
+        v.put(Keys.SEED, memberSpecs().get(id).seed());
+        return tree(v);
+    }
+
+    /**
+     * Every trained model's specification (the members, then the reference model if any), seeds drawn from the
+     * job seed up front; a member with a seed of its own uses that one.
+     */
     public List<MemberSpec> memberSpecs() {
-        long[] seeds = Seeds.memberSeeds(seed(), members());
+        long[] seeds = Seeds.memberSeeds(seed(), trainedModels());
         List<MemberSpec> specs = new ArrayList<>();
         for (int i = 0; i < seeds.length; i++) {
-            specs.add(new MemberSpec(i, seeds[i], modelSpec(), dataSpec(), trainSpec()));
+            Object own = i < overrides.size() ? overrides.get(i).get(Keys.SEED) : null;
+            Map<ConfigKey<?>, Object> v = memberValues(i);
+            specs.add(new MemberSpec(i, own != null ? (Long) own : seeds[i], modelSpec(v), dataSpec(v), trainSpec(v)));
         }
         return specs;
     }
@@ -341,6 +526,10 @@ public final class JobConfig {
                 out.add(k.name() + ": " + printed(k, a) + " -> " + printed(k, b));
             }
         }
+        if (!overrides.equals(other.overrides)) {
+            out.add(Keys.MEMBERS.name() + ": per-member keys " + overrides.stream().map(JobConfig::tree).toList() + " -> "
+                    + other.overrides.stream().map(JobConfig::tree).toList());
+        }
         return out;
     }
 
@@ -351,11 +540,11 @@ public final class JobConfig {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof JobConfig other && values.equals(other.values);
+        return o instanceof JobConfig other && values.equals(other.values) && overrides.equals(other.overrides);
     }
 
     @Override
     public int hashCode() {
-        return values.hashCode();
+        return values.hashCode() * 31 + overrides.hashCode();
     }
 }

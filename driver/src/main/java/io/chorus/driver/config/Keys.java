@@ -31,7 +31,7 @@ public final class Keys {
     private static final int MAX = Integer.MAX_VALUE;
     private static final Map<String, ConfigKey<?>> ALL = new LinkedHashMap<>();
 
-    public static final ConfigKey<Integer> MEMBERS = key("members", "ensemble members, each trained in its own task", 5, intIn(1, 1000));
+    public static final ConfigKey<Integer> MEMBERS = key("members", "ensemble members, each trained in its own task: a count, or a list with one mapping of per-member keys for each member ({} for none; see Keys.perMember)", 5, intIn(1, 1000));
     public static final ConfigKey<Integer> MIN_MEMBERS = key("min_members", "members that must finish for the job to count: fewer is a failure (exit 1), at least this many but not all is partial (exit 3)", 1, intIn(1, 1000));
     public static final ConfigKey<Long> SEED = key("seed", "job seed; every member's seed is drawn from it before any member starts", 42L, anyLong());
 
@@ -78,6 +78,9 @@ public final class Keys {
     public static final ConfigKey<Double> SWA_START = key("swa.start", "fraction of training after which SWA collection begins", 0.75, doubleIn(0, false, 1, false));
     public static final ConfigKey<Integer> SWA_EVERY = key("swa.every", "epochs between SWA collection points (0 = off)", 0, intIn(0, 100000));
 
+    public static final ConfigKey<Boolean> COMPARE_SINGLE_BUDGET = key("compare.single_budget", "also train one reference model of the base configuration for the ensemble's whole budget (the members' epochs summed), in a task of its own, so that the ensemble is compared with a single model of the same training cost", false, bool());
+    public static final ConfigKey<ScheduleKind> COMPARE_SINGLE_SCHEDULE = key("compare.single_schedule", "learning-rate schedule of that reference model: cosine (one annealing over the whole budget), step, constant, or cyclic (train.cycles per member's worth of epochs, the snapshot ensemble of one run at the ensemble's budget)", ScheduleKind.COSINE, oneOf(ScheduleKind.class));
+
     public static final ConfigKey<Boolean> EVALUATE_ENABLED = key("evaluate.enabled", "evaluate the run (chorus evaluate) at the end of chorus train", true, bool());
     public static final ConfigKey<Boolean> REPORT_ENABLED = key("report.enabled", "write the offline report (chorus report: report/index.html, report/metrics.csv) at the end of chorus train", true, bool());
     public static final ConfigKey<Integer> EVALUATE_BATCH = key("evaluate.batch", "images per forward pass when computing class probabilities", 500, intIn(1, 1 << 20));
@@ -108,6 +111,27 @@ public final class Keys {
     public static boolean mayChangeOnResume(String key) {
         return MAY_CHANGE_ON_RESUME.stream().anyMatch(p -> p.endsWith(".") ? key.startsWith(p) : key.equals(p));
     }
+
+    /** Keys a member may not set for itself: what its task is given to run on, and the schedule keys that tie members together. */
+    private static final List<String> SHARED = List.of("train.threads", "train.engine", "train.gpus_per_member");
+
+    /**
+     * Whether one member of a {@code members: [...]} list may give {@code key} a value of its own: its seed, the
+     * network (model.*), how it trains (train.* but the resources), its augmentation and bootstrap, its snapshot and
+     * SWA points. Everything else (the data, the evaluation, the comparison) belongs to the whole job.
+     */
+    public static boolean perMember(String key) {
+        if (SHARED.contains(key) || byName(key) == null) {
+            return false;
+        }
+        return key.equals(SEED.name()) || key.equals(DATA_BOOTSTRAP.name()) || key.startsWith("model.")
+                || key.startsWith("train.") || key.startsWith("data.augment.") || key.startsWith("snapshots.")
+                || key.startsWith("swa.");
+    }
+
+    /** What {@link #perMember} allows, for messages. */
+    public static final String PER_MEMBER = "seed, model.*, train.* (but " + String.join(", ", SHARED)
+            + "), data.augment.*, data.bootstrap, snapshots.*, swa.*";
 
     private Keys() {
     }

@@ -107,6 +107,8 @@ class JobConfigTest {
                 Arguments.of("snapshots:\n  every: -1\n", "snapshots.every", "-1"),
                 Arguments.of("swa:\n  start: 1.5\n", "swa.start", "1.5"),
                 Arguments.of("swa:\n  every: -2\n", "swa.every", "-2"),
+                Arguments.of("compare:\n  single_budget: twice\n", "compare.single_budget", "twice"),
+                Arguments.of("compare:\n  single_schedule: linear\n", "compare.single_schedule", "linear"),
                 Arguments.of("evaluate:\n  enabled: sometimes\n", "evaluate.enabled", "sometimes"),
                 Arguments.of("report:\n  enabled: maybe\n", "report.enabled", "maybe"),
                 Arguments.of("evaluate:\n  batch: 0\n", "evaluate.batch", "0"),
