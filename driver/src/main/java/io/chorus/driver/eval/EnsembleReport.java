@@ -6,6 +6,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -85,9 +87,12 @@ public final class EnsembleReport {
         Map<String, EvalManifest.Entry> byId = new LinkedHashMap<>();
         List<String> members = new ArrayList<>();
         List<String> heads = new ArrayList<>();
+        List<String> references = new ArrayList<>();
         for (EvalManifest.Entry e : m.models) {
             byId.put(e.id, e);
-            if (e.kind.equals(ModelRef.Kind.MEMBER.configName())) {
+            if (e.kind.equals(ModelRef.Kind.SINGLE_BUDGET.configName())) {
+                references.add(e.id);
+            } else if (e.kind.equals(ModelRef.Kind.MEMBER.configName())) {
                 members.add(e.id);
             } else if (e.kind.equals(ModelRef.Kind.HEAD.configName())) {
                 heads.add(e.id);
@@ -113,6 +118,8 @@ public final class EnsembleReport {
             row.put("epoch", e.epoch);
             row.put("parameters", e.parameters);
             row.put("inference_seconds", e.inferenceSeconds);
+            TrainingCost cost = TrainingCost.of(e);
+            row.put("cost", cost == null ? null : cost.asMap());
             if (e.note != null) {
                 row.put("note", e.note);
             }
@@ -200,7 +207,9 @@ public final class EnsembleReport {
         }
 
         int last = ((Number) m.settings.getOrDefault("snapshot_last", 5)).intValue();
-        for (String member : members) {
+        List<String> trajectories = new ArrayList<>(members);
+        trajectories.addAll(references);
+        for (String member : trajectories) {
             List<EvalManifest.Entry> snaps = snapshotsOf(m, byId.get(member).member);
             List<EvalManifest.Entry> cycles = snaps.stream().filter(e -> e.snapshotKinds.contains("cycle")).toList();
             List<EvalManifest.Entry> pool = cycles.size() >= 2 ? cycles : snaps;
@@ -226,8 +235,9 @@ public final class EnsembleReport {
             notes.add("heads: 1 head; a head ensemble needs at least 2");
         }
 
-        List<String> library = m.models.stream().filter(e -> e.kind.equals(ModelRef.Kind.SNAPSHOT.configName()))
-                .map(e -> e.id).toList();
+        Set<Integer> referenceMembers = references.stream().map(r -> byId.get(r).member).collect(Collectors.toSet());
+        List<String> library = m.models.stream().filter(e -> e.kind.equals(ModelRef.Kind.SNAPSHOT.configName())
+                && !referenceMembers.contains(e.member)).map(e -> e.id).toList();
         int rounds = ((Number) m.settings.getOrDefault("selection_rounds", 20)).intValue();
         if (library.size() < 2) {
             notes.add("selection: " + library.size() + " snapshot(s) in all; greedy selection needs at least 2");
@@ -262,7 +272,14 @@ public final class EnsembleReport {
             sel.put("rounds", perRound);
             ensembles.add(sel);
         }
+        for (Map<String, Object> e : ensembles) {
+            @SuppressWarnings("unchecked")
+            TrainingCost cost = TrainingCost.ofEnsemble((List<String>) e.get("members"), byId);
+            e.put("cost", cost == null ? null : cost.asMap());
+        }
         out.put("ensembles", ensembles);
+        out.put("equal_budget", EqualBudget.rows(models, ensembles, best, references).stream()
+                .map(EqualBudget.Row::asMap).toList());
 
         if (best != null) {
             Map<String, Object> bestTest = findModel(models, best);

@@ -43,6 +43,13 @@ public final class EvalManifest {
         public Double buildSeconds;
         public String note;
         /**
+         * What training this model cost: passes over the training examples of the trajectory it comes from,
+         * up to its snapshot, and the cores times seconds those took (train.threads x the epochs' training
+         * seconds); for derived models, that of the trajectories they are built from plus their build.
+         */
+        public Double memberEpochs;
+        public Double coreSeconds;
+        /**
          * For a member whose final snapshot failed its checksum: that file ({@code corrupt}) and the snapshot
          * evaluated in its place ({@code used}, {@code snapshot}, {@code epoch}, {@code iteration}); else null.
          */

@@ -122,6 +122,10 @@ public final class EvaluateJob {
                     e.parameters = b.parameters();
                     e.buildSeconds = b.seconds();
                     e.note = b.note();
+                    TrainingCost source = TrainingCost.ofEnsemble(sourceIds(item), entries);
+                    if (source != null) {
+                        source.plusBuild(b.seconds(), 1).into(e);
+                    }
                     entries.put(ref.id(), e);
                 }
             }
@@ -135,6 +139,10 @@ public final class EvaluateJob {
                 library.add(mcd);
                 EvalManifest.Entry e = entry(mcd, runDir);
                 e.parameters = entries.get("m" + best).parameters;
+                TrainingCost mcCost = TrainingCost.of(entries.get("m" + best));
+                if (mcCost != null) {
+                    mcCost.into(e);
+                }
                 e.note = passes + " stochastic passes of member " + best + " (the highest validation accuracy at its "
                         + "last epoch) with dropout on";
                 entries.put(mcd.id(), e);
@@ -191,7 +199,10 @@ public final class EvaluateJob {
                              Map<String, EvalManifest.Entry> entries, Map<Integer, ModelRef> finals,
                              Map<Integer, List<ModelRef>> swaPoints, Map<Integer, Double> lastValAccuracy)
             throws IOException {
-        for (int i = 0; i < config.members(); i++) {
+        int threads = config.get(Keys.TRAIN_THREADS);
+        for (int i = 0; i < config.trainedModels(); i++) {
+            boolean reference = config.reference().isPresent() && config.reference().getAsInt() == i;
+            ModelRef.Kind finalKind = reference ? ModelRef.Kind.SINGLE_BUDGET : ModelRef.Kind.MEMBER;
             Path dir = RunLayout.memberDir(runDir, i);
             SnapshotStore store = new SnapshotStore(fs, dir);
             Optional<MemberManifest> mm = store.readManifest();
@@ -228,7 +239,7 @@ public final class EvaluateJob {
                     swa.add(ref);
                 }
                 if (s.hasKind(SnapshotKind.FINAL)) {
-                    fin = new ModelRef("m" + i, ModelRef.Kind.MEMBER, i, path, s.sha256(), m.getNormalization(),
+                    fin = new ModelRef("m" + i, finalKind, i, path, s.sha256(), m.getNormalization(),
                             s.epoch(), s.iteration(), s.kind(), null, null, 0, 0);
                 }
             }
@@ -237,7 +248,7 @@ public final class EvaluateJob {
                 // The member is still a trained network: its newest snapshot that verifies stands in for it.
                 ModelRef newest = members.stream().max(java.util.Comparator.comparingLong(ModelRef::iteration))
                         .orElseThrow();
-                fin = new ModelRef("m" + i, ModelRef.Kind.MEMBER, i, newest.path(), newest.sha256(),
+                fin = new ModelRef("m" + i, finalKind, i, newest.path(), newest.sha256(),
                         newest.normalization(), newest.epoch(), newest.iteration(), newest.snapshotKinds(), null, null,
                         0, 0);
                 fallback = new Fallback(relative(runDir, new Path(dir, corruptFinal.path()).toString()),
@@ -254,14 +265,18 @@ public final class EvaluateJob {
                         : "its final snapshot " + corruptFinal.path() + " fails its checksum and no other snapshot verifies"));
                 continue;
             }
-            finals.put(i, fin);
             swaPoints.put(i, swa);
             List<EpochMetrics> epochs = m.getEpochs();
-            double acc = epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).valAccuracy();
-            lastValAccuracy.put(i, Double.isNaN(acc) ? 0.0 : acc);
+            if (!reference) {
+                // the reference model is compared with the ensemble, never part of one or a backbone
+                finals.put(i, fin);
+                double acc = epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).valAccuracy();
+                lastValAccuracy.put(i, Double.isNaN(acc) ? 0.0 : acc);
+            }
             library.add(fin);
             EvalManifest.Entry e = entry(fin, runDir);
             e.parameters = m.getParameters();
+            TrainingCost.of(epochs, fin.epoch(), threads).into(e);
             if (fallback != null) {
                 e.fallback = fallback.asMap();
                 e.note = "member " + i + ", snapshot at epoch " + fallback.epoch() + " (" + fallback.snapshot()
@@ -272,6 +287,7 @@ public final class EvaluateJob {
                 library.add(r);
                 EvalManifest.Entry se = entry(r, runDir);
                 se.parameters = m.getParameters();
+                TrainingCost.of(epochs, r.epoch(), threads).into(se);
                 entries.put(r.id(), se);
             }
         }
@@ -329,6 +345,17 @@ public final class EvaluateJob {
             }
         }
         return items;
+    }
+
+    /** The library models a derived model is built from, for its training cost. */
+    private static List<String> sourceIds(DerivedModels.Item item) {
+        if (item instanceof DerivedModels.Swa s) {
+            return s.snapshots().stream().map(ModelRef::id).toList();
+        }
+        if (item instanceof DerivedModels.CrossAverage c) {
+            return c.finals().stream().map(ModelRef::id).toList();
+        }
+        return List.of(((DerivedModels.Head) item).backbone().id());
     }
 
     private static ModelRef derivedRef(DerivedModels.Item item, DerivedModels.Built b, Map<Integer, ModelRef> finals) {

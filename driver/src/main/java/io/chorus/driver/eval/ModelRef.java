@@ -31,7 +31,9 @@ public record ModelRef(String id, Kind kind, int member, String path, String sha
 
     /** What a library entry is. */
     public enum Kind {
-        MEMBER, SNAPSHOT, SWA, CROSS_AVERAGE, HEAD, MC_DROPOUT;
+        MEMBER, SNAPSHOT, SWA, CROSS_AVERAGE, HEAD, MC_DROPOUT,
+        /** The reference model of compare.single_budget: one network trained for the ensemble's whole budget. */
+        SINGLE_BUDGET;
 
         public String configName() {
             return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
