@@ -354,6 +354,10 @@ public final class JobConfig {
             problems.add(at + Keys.TRAIN_CYCLES.name() + ": " + cycles + " cycles need train.schedule = cyclic, got "
                     + schedule.configName());
         }
+        if (schedule == ScheduleKind.SWA && (Integer) v.get(Keys.SWA_EVERY) == 0) {
+            problems.add(at + Keys.TRAIN_SCHEDULE.name() + ": swa holds the rate for the SWA points, but swa.every is 0 "
+                    + "(no points); set swa.every to at least 1");
+        }
     }
 
     @SuppressWarnings("unchecked")

@@ -136,8 +136,7 @@ public final class MemberTrainer {
             throw new IllegalArgumentException("train.epochs: " + t.epochs() + " epochs of " + perEpoch
                     + " iterations exceed the 2^31 iterations DL4J can count");
         }
-        ISchedule schedule = LearningRateSchedules.create(t.schedule(), t.lr(), perEpoch, t.epochs(), t.cycles(),
-                t.stepEpochs(), t.stepGamma());
+        ISchedule schedule = LearningRateSchedules.create(t, perEpoch);
         NormalizerStandardize normalizer = pixelNormalizer(data.normalization());
 
         ComputationGraph net = null;

@@ -24,6 +24,9 @@ public final class LearningRateSchedules {
      *   <li>{@link ScheduleKind#COSINE}: {@link CosineSchedule} with {@code T = iterationsPerEpoch * epochs}.</li>
      *   <li>{@link ScheduleKind#CYCLIC}: {@link CyclicCosineSchedule} with {@code T} as above and
      *       {@code cycles} cycles.</li>
+     *   <li>{@link ScheduleKind#SWA}: {@link CosineHoldSchedule} with {@code T} as above, held from the first
+     *       iteration of epoch {@code ceil(swaStart * epochs)} (0-based), the epoch whose end is the first SWA
+     *       point: every point SWA collects is taken on the constant tail.</li>
      * </ul>
      * {@code lr}, {@code iterationsPerEpoch} and {@code epochs} are always validated. {@code cycles},
      * {@code stepEpochs} and {@code stepGamma} are validated only for the kind that uses them, so a
@@ -40,6 +43,21 @@ public final class LearningRateSchedules {
      */
     public static ISchedule create(ScheduleKind kind, double lr, int iterationsPerEpoch, int epochs,
                                    int cycles, int stepEpochs, double stepGamma) {
+        return create(kind, lr, iterationsPerEpoch, epochs, cycles, stepEpochs, stepGamma, 1.0);
+    }
+
+    /** The schedule a member trained on {@code t} runs, at {@code iterationsPerEpoch} minibatches per epoch. */
+    public static ISchedule create(io.chorus.worker.train.TrainSpec t, int iterationsPerEpoch) {
+        return create(t.schedule(), t.lr(), iterationsPerEpoch, t.epochs(), t.cycles(), t.stepEpochs(), t.stepGamma(),
+                t.swaStart());
+    }
+
+    /**
+     * As above, with {@code swaStart}, the fraction of the run after which SWA collects (SWA only: in
+     * {@code (0, 1)}).
+     */
+    public static ISchedule create(ScheduleKind kind, double lr, int iterationsPerEpoch, int epochs,
+                                   int cycles, int stepEpochs, double stepGamma, double swaStart) {
         Objects.requireNonNull(kind, "kind");
         ScheduleChecks.positiveFinite("lr", lr);
         ScheduleChecks.atLeast("iterationsPerEpoch", iterationsPerEpoch, 1);
@@ -59,6 +77,15 @@ public final class LearningRateSchedules {
                 int total = totalIterations(iterationsPerEpoch, epochs);
                 ScheduleChecks.inRange("cycles", cycles, 1, total);
                 return new CyclicCosineSchedule(lr, total, cycles);
+            }
+            case SWA: {
+                if (!(swaStart > 0.0 && swaStart < 1.0)) {
+                    throw new IllegalArgumentException("swaStart must be in (0, 1), got " + swaStart);
+                }
+                int total = totalIterations(iterationsPerEpoch, epochs);
+                int firstPoint = Math.max(1, (int) Math.ceil(swaStart * epochs));
+                int hold = Math.min(total, Math.max(1, (firstPoint - 1) * iterationsPerEpoch));
+                return new CosineHoldSchedule(lr, total, hold);
             }
             default:
                 throw new IllegalArgumentException("unsupported schedule kind " + kind);

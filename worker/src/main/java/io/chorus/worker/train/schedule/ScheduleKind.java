@@ -16,7 +16,9 @@ public enum ScheduleKind {
     /** One cosine annealing from the initial rate to 0 over the whole run. */
     COSINE,
     /** Cyclic cosine annealing with restarts, for snapshot ensembles. */
-    CYCLIC;
+    CYCLIC,
+    /** Cosine annealing held constant from swa.start on: the tail SWA averages over. */
+    SWA;
 
     /** The lower-case name used in configuration files. */
     public String configName() {

@@ -39,7 +39,7 @@ import org.nd4j.linalg.schedule.ISchedule;
 class ScheduleSerializationTest {
 
     static Stream<ISchedule> schedules() {
-        return Stream.of(new CosineSchedule(0.1, 12), new CyclicCosineSchedule(0.1, 12, 3),
+        return Stream.of(new CosineSchedule(0.1, 12), new CyclicCosineSchedule(0.1, 12, 3), new CosineHoldSchedule(0.1, 12, 8),
                 LearningRateSchedules.create(ScheduleKind.CONSTANT, 0.1, 4, 3, 1, 1, 1.0),
                 LearningRateSchedules.create(ScheduleKind.STEP, 0.1, 4, 3, 1, 2, 0.5));
     }
