@@ -10,8 +10,8 @@ import java.util.Optional;
  * The comparison a user brings to Chorus: what each way of spending training compute buys, side by side with
  * its cost. One row each for the best member (one network of the job's length), the reference model trained
  * for the ensemble's whole budget (compare.single_budget), the member ensembles (average, vote, weighted
- * average, greedy selection), the snapshot ensemble and the trajectory average of one run (the best member's,
- * and the reference's), the head-only ensemble and MC dropout, each with its training cost and its test
+ * average, greedy selection), every run's snapshot ensemble and trajectory average, the head-only ensemble and
+ * MC dropout, each with its training cost and its test
  * accuracy, NLL and ECE, uncalibrated and after temperature scaling on the validation split.
  */
 public final class EqualBudget {
@@ -56,16 +56,18 @@ public final class EqualBudget {
         for (String name : List.of("average", "vote", "average-weighted", "selection")) {
             find(ensembles, "name", name).ifPresent(e -> rows.add(row(e, name, (String) e.get("method"))));
         }
-        List<String> runs = new ArrayList<>();
-        if (best != null) {
-            runs.add(best);
+        // every run's snapshot ensemble and trajectory average: each is compared with its own run's final network
+        for (Map<String, Object> e : ensembles) {
+            String name = (String) e.get("name");
+            if (name.startsWith("snapshot-")) {
+                rows.add(row(e, name, "snapshot ensemble of one run: " + e.get("method")));
+            }
         }
-        runs.addAll(references);
-        for (String run : runs) {
-            find(ensembles, "name", "snapshot-" + run).ifPresent(e -> rows.add(row(e, "snapshot-" + run,
-                    "snapshot ensemble of one run: " + e.get("method"))));
-            find(models, "id", run + "-swa").ifPresent(m -> rows.add(row(m, run + "-swa",
-                    "trajectory average (SWA) of one run, " + run + ", batch-norm statistics recomputed")));
+        for (Map<String, Object> m : models) {
+            if (ModelRef.Kind.SWA.configName().equals(m.get("kind"))) {
+                rows.add(row(m, (String) m.get("id"), "trajectory average (SWA) of one run, member " + m.get("member")
+                        + ", batch-norm statistics recomputed"));
+            }
         }
         find(ensembles, "name", "heads").ifPresent(e -> rows.add(row(e, "heads", (String) e.get("method"))));
         for (Map<String, Object> m : models) {

@@ -194,6 +194,31 @@ public final class Charts {
         return finish(chart);
     }
 
+    /**
+     * Metric against training cost: one marker per model or ensemble (each its own legend entry), so that what
+     * the same budget buys reads off one vertical line.
+     */
+    public static JFreeChart budget(String title, String costLabel, String metric, List<Series> points) {
+        JFreeChart chart = ChartFactory.createScatterPlot(title, costLabel, metric,
+                collection(points.toArray(Series[]::new)), PlotOrientation.VERTICAL, true, false, false);
+        XYPlot plot = chart.getXYPlot();
+        XYLineAndShapeRenderer r = lines(true, 0);
+        r.setDefaultLinesVisible(false);
+        for (int i = 0; i < points.size(); i++) {
+            r.setSeriesLinesVisible(i, false);
+            r.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
+            r.setSeriesShape(i, SHAPES[(i / PALETTE.length) % SHAPES.length]);
+        }
+        plot.setRenderer(r);
+        ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
+        ((NumberAxis) plot.getDomainAxis()).setAutoRangeIncludesZero(true);
+        return finish(chart);
+    }
+
+    private static final java.awt.Shape[] SHAPES = {new java.awt.geom.Ellipse2D.Double(-4, -4, 8, 8),
+            new java.awt.geom.Rectangle2D.Double(-4, -4, 8, 8), new java.awt.Polygon(new int[] {0, 5, -5},
+            new int[] {-5, 4, 4}, 3)};
+
     /** Reliability bins as eval/metrics.json holds them; accuracy and confidence are null for empty bins. */
     public record Bins(double[] lower, double[] upper, long[] count, Double[] accuracy, Double[] confidence) {
     }

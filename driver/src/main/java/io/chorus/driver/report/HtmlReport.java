@@ -12,15 +12,16 @@ import java.util.Set;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.nd4j.linalg.schedule.ISchedule;
 
+import io.chorus.driver.eval.EqualBudget;
 import io.chorus.driver.report.Charts.Series;
 import io.chorus.driver.report.Summary.Column;
 import io.chorus.driver.report.Summary.Row;
 import io.chorus.worker.train.EpochMetrics;
 import io.chorus.worker.train.InitDiagnostics;
 import io.chorus.worker.train.MemberManifest;
+import io.chorus.worker.train.TrainSpec;
 import io.chorus.worker.train.SnapshotRecord;
 import io.chorus.worker.train.schedule.LearningRateSchedules;
-import io.chorus.worker.train.schedule.ScheduleKind;
 
 /**
  * The report page: one self-contained HTML file (styles and SVG figures inline, no network) built from a
@@ -29,7 +30,7 @@ import io.chorus.worker.train.schedule.ScheduleKind;
  */
 public final class HtmlReport {
     /** Section ids, in page order. */
-    public static final List<String> SECTIONS = List.of("summary", "training", "ensemble-size", "reliability",
+    public static final List<String> SECTIONS = List.of("equal-budget", "summary", "training", "ensemble-size", "reliability",
             "confusion", "diversity", "averaging", "diagnostics", "provenance");
 
     private static final int WIDE = 900;
@@ -63,6 +64,7 @@ public final class HtmlReport {
             html.append("<a href=\"#").append(s).append("\">").append(s.replace('-', ' ')).append("</a> ");
         }
         html.append("</nav>\n</header>\n<main>\n");
+        equalBudget();
         summary();
         training();
         ensembleSize();
@@ -126,6 +128,55 @@ public final class HtmlReport {
             html.append("</li>\n");
         }
         html.append("</ul></div>\n");
+    }
+
+    // ---------------------------------------------------------------- equal budget
+
+    private void equalBudget() {
+        open("equal-budget", "What each way of spending the training budget buys");
+        if (notEvaluated()) {
+            return;
+        }
+        List<EqualBudget.Row> rows = data.equalBudget().stream().filter(r -> r.memberEpochs() != null).toList();
+        if (rows.isEmpty()) {
+            html.append("<p>This evaluation records no training costs; rerun <code>chorus evaluate ")
+                    .append(esc(data.runDir())).append("</code>.</p>\n");
+            close();
+            return;
+        }
+        html.append("<p class=\"note\">Test split. Training cost in member-epochs (passes of one network over the "
+                + "training examples; an ensemble counts each trajectory it uses once, up to the last snapshot it "
+                + "uses) and core-minutes. Points on one vertical line cost the same; up and to the left is better for "
+                + "accuracy, down and to the left for NLL and ECE. T-scaled: after one temperature fitted on the "
+                + "validation split.</p>\n");
+        String cost = "training cost (member-epochs)";
+        figure(Charts.budget("Accuracy against training cost", cost, "test accuracy",
+                budgetPoints(rows, EqualBudget.Row::accuracy)), NARROW, 340, "budget-accuracy", "Accuracy against cost");
+        figure(Charts.budget("NLL against training cost", cost, "test NLL", budgetPoints(rows, EqualBudget.Row::nll)),
+                NARROW, 340, "budget-nll", "NLL against cost");
+        figure(Charts.budget("ECE after temperature scaling", cost, "test ECE (T-scaled)",
+                budgetPoints(rows, r -> r.eceScaled() != null ? r.eceScaled() : Double.NaN)), NARROW, 340, "budget-ece",
+                "ECE after temperature scaling against cost");
+        html.append("<table class=\"budget-table\">\n<thead><tr><th>model or ensemble</th><th>member-epochs</th>"
+                + "<th>core-min</th><th>accuracy</th><th>NLL</th><th>ECE</th><th>NLL (T)</th><th>ECE (T)</th>"
+                + "<th>what</th></tr></thead>\n<tbody>\n");
+        for (EqualBudget.Row r : rows) {
+            html.append("<tr data-row=\"").append(esc(r.name())).append("\"><td>").append(esc(r.name()))
+                    .append("</td><td>").append(String.format(Locale.ROOT, "%.0f", r.memberEpochs())).append("</td><td>")
+                    .append(r.coreSeconds() == null ? "-" : String.format(Locale.ROOT, "%.1f", r.coreSeconds() / 60))
+                    .append("</td><td>").append(f4(r.accuracy())).append("</td><td>").append(f4(r.nll()))
+                    .append("</td><td>").append(f4(r.ece())).append("</td><td>")
+                    .append(r.nllScaled() == null ? "-" : f4(r.nllScaled())).append("</td><td>")
+                    .append(r.eceScaled() == null ? "-" : f4(r.eceScaled())).append("</td><td class=\"what\">")
+                    .append(esc(r.what())).append("</td></tr>\n");
+        }
+        html.append("</tbody></table>\n");
+        close();
+    }
+
+    private static List<Series> budgetPoints(List<EqualBudget.Row> rows, java.util.function.ToDoubleFunction<EqualBudget.Row> y) {
+        return rows.stream().map(r -> new Series(r.name(), new double[] {r.memberEpochs()},
+                new double[] {y.applyAsDouble(r)})).toList();
     }
 
     // ---------------------------------------------------------------- summary
@@ -194,7 +245,6 @@ public final class HtmlReport {
         html.append("<p class=\"note\">Per member: the training objective (mean over the epoch, L2 penalty included) "
                 + "and the validation NLL on the left axis, validation accuracy on the right, the learning rate "
                 + "beneath. Dashed lines: committed snapshots.</p>\n<div class=\"grid\">\n");
-        JsonNode train = data.run().path("configuration").path("train");
         int shown = 0;
         for (JsonNode rm : data.runMembers()) {
             int id = rm.path("id").asInt();
@@ -207,7 +257,8 @@ public final class HtmlReport {
             Series trainLoss = new Series("training objective", x, ep.stream().mapToDouble(EpochMetrics::trainLoss).toArray());
             Series valLoss = new Series("validation NLL", x, ep.stream().mapToDouble(EpochMetrics::valLoss).toArray());
             Series valAcc = new Series("validation accuracy", x, ep.stream().mapToDouble(EpochMetrics::valAccuracy).toArray());
-            Series lr = learningRate(train, m);
+            Series lr = data.trainSpec(id).map(t -> learningRate(t, m)).orElse(new Series("learning rate",
+                    new double[0], new double[0]));
             double perEpoch = Math.max(1, m.getIterationsPerEpoch());
             double[] snaps = m.getSnapshots().stream().mapToDouble(s -> s.iteration() / perEpoch).toArray();
             String title = "m" + id + " (" + m.getStatus().configName() + ", " + m.getSnapshots().size() + " snapshots)";
@@ -223,12 +274,10 @@ public final class HtmlReport {
     }
 
     /** The learning rate the member's updates used, sampled from the schedule the trainer ran. */
-    static Series learningRate(JsonNode train, MemberManifest m) {
+    static Series learningRate(TrainSpec train, MemberManifest m) {
         int perEpoch = Math.max(1, m.getIterationsPerEpoch());
-        int epochs = Math.max(1, m.getEpochsPlanned());
-        ISchedule schedule = LearningRateSchedules.create(ScheduleKind.fromConfigName(train.path("schedule").asText("constant")),
-                train.path("lr").asDouble(), perEpoch, epochs, train.path("cycles").asInt(1),
-                train.path("step_epochs").asInt(1), train.path("step_gamma").asDouble(0.1));
+        int epochs = train.epochs();
+        ISchedule schedule = LearningRateSchedules.create(train, perEpoch);
         long total = (long) perEpoch * epochs;
         int points = (int) Math.min(total, 300);
         double[] x = new double[points + 1];

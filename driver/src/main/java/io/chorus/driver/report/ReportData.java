@@ -12,10 +12,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
+import io.chorus.driver.config.ConfigException;
+import io.chorus.driver.config.JobConfig;
+import io.chorus.driver.eval.EqualBudget;
 import io.chorus.driver.run.RunLayout;
 import io.chorus.worker.fs.HadoopFiles;
 import io.chorus.worker.fs.Json;
 import io.chorus.worker.train.MemberManifest;
+import io.chorus.worker.train.MemberSpec;
+import io.chorus.worker.train.TrainSpec;
 import io.chorus.worker.train.SnapshotStore;
 
 /**
@@ -135,6 +140,40 @@ public record ReportData(String runDir, JsonNode run, Optional<String> jobYaml, 
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * eval/metrics.json's equal-budget rows ({@link EqualBudget}), read back into the records the evaluation wrote
+     * (empty without an evaluation, or for one from before training costs were recorded).
+     */
+    public List<EqualBudget.Row> equalBudget() {
+        List<EqualBudget.Row> rows = new ArrayList<>();
+        metrics.ifPresent(m -> m.path("equal_budget").forEach(r -> rows.add(new EqualBudget.Row(
+                r.path("name").asText(), r.path("what").asText(), number(r, "member_epochs"), number(r, "core_seconds"),
+                r.path("accuracy").asDouble(), r.path("nll").asDouble(), r.path("ece").asDouble(),
+                number(r, "temperature"), number(r, "nll_temperature_scaled"), number(r, "ece_temperature_scaled")))));
+        return rows;
+    }
+
+    private static Double number(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v == null || !v.isNumber() ? null : v.asDouble();
+    }
+
+    /**
+     * What member {@code id} trained with, from the run's job.yaml read as a job configuration (the member's own
+     * keys over the job's, the reference model's budget); empty if the run has no readable job.yaml.
+     */
+    public Optional<TrainSpec> trainSpec(int id) {
+        if (jobYaml.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            List<MemberSpec> specs = JobConfig.parse(jobYaml.get(), RunLayout.JOB_YAML, List.of()).memberSpecs();
+            return id < specs.size() ? Optional.of(specs.get(id).train()) : Optional.empty();
+        } catch (ConfigException e) {
+            return Optional.empty();
+        }
     }
 
     /** The best member as the evaluation chose it (on the validation split). */
