@@ -124,16 +124,7 @@ public final class Selection {
             throw new IllegalArgumentException("counts has " + counts.length + " entries, expected "
                     + library.size() + " (one per library model)");
         }
-        long total = 0;
-        for (int i = 0; i < counts.length; i++) {
-            if (counts[i] < 0) {
-                throw new IllegalArgumentException("count " + i + " is " + counts[i] + ", must be >= 0");
-            }
-            total += counts[i];
-        }
-        if (total == 0) {
-            throw new IllegalArgumentException("all counts are 0: no model selected");
-        }
+        long total = total(counts);
         int n = library.get(0).length;
         double[][] out = new double[n][numClasses];
         for (int i = 0; i < counts.length; i++) {
@@ -154,5 +145,24 @@ public final class Selection {
             }
         }
         return out;
+    }
+
+    /**
+     * The sum of {@code counts}, once each count is {@code >= 0} and at least one is positive.
+     *
+     * @throws IllegalArgumentException naming the index and value of the first negative count, or all counts 0
+     */
+    static long total(int[] counts) {
+        long total = 0;
+        for (int i = 0; i < counts.length; i++) {
+            if (counts[i] < 0) {
+                throw new IllegalArgumentException("count " + i + " is " + counts[i] + ", must be >= 0");
+            }
+            total += counts[i];
+        }
+        if (total == 0) {
+            throw new IllegalArgumentException("all counts are 0: no model selected");
+        }
+        return total;
     }
 }
