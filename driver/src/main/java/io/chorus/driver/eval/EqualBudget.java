@@ -12,7 +12,8 @@ import java.util.Optional;
  * for the ensemble's whole budget (compare.single_budget), the member ensembles (average, vote, weighted
  * average, greedy selection), every run's snapshot ensemble and trajectory average, the head-only ensemble and
  * MC dropout, each with its training cost and its test
- * accuracy, NLL and ECE, uncalibrated and after temperature scaling on the validation split.
+ * accuracy, NLL and ECE, uncalibrated and after temperature scaling on the validation split, and the seconds
+ * its inference took on the test split.
  */
 public final class EqualBudget {
 
@@ -21,7 +22,7 @@ public final class EqualBudget {
 
     /** One way of spending the budget. Metrics are on the test split; {@code *Scaled} after temperature scaling. */
     public record Row(String name, String what, Double memberEpochs, Double coreSeconds, double accuracy, double nll,
-                      double ece, Double temperature, Double nllScaled, Double eceScaled) {
+                      double ece, Double temperature, Double nllScaled, Double eceScaled, Double inferenceSeconds) {
         public Map<String, Object> asMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", name);
@@ -34,6 +35,7 @@ public final class EqualBudget {
             m.put("temperature", temperature);
             m.put("nll_temperature_scaled", nllScaled);
             m.put("ece_temperature_scaled", eceScaled);
+            m.put("inference_seconds", inferenceSeconds);
             return m;
         }
     }
@@ -87,7 +89,8 @@ public final class EqualBudget {
         return new Row(name, what, cost == null ? null : num(cost.get("member_epochs")),
                 cost == null ? null : num(cost.get("core_seconds")), num(test.get("accuracy")), num(test.get("nll")),
                 num(test.get("ece")), ts == null ? null : num(ts.get("temperature")),
-                tsTest == null ? null : num(tsTest.get("nll")), tsTest == null ? null : num(tsTest.get("ece")));
+                tsTest == null ? null : num(tsTest.get("nll")), tsTest == null ? null : num(tsTest.get("ece")),
+                num(item.get("inference_seconds")));
     }
 
     private static Double num(Object o) {

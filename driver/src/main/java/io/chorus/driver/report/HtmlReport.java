@@ -159,7 +159,7 @@ public final class HtmlReport {
                 "ECE after temperature scaling against cost");
         html.append("<table class=\"budget-table\">\n<thead><tr><th>model or ensemble</th><th>member-epochs</th>"
                 + "<th>core-min</th><th>accuracy</th><th>NLL</th><th>ECE</th><th>NLL (T)</th><th>ECE (T)</th>"
-                + "<th>what</th></tr></thead>\n<tbody>\n");
+                + "<th>inference s</th><th>what</th></tr></thead>\n<tbody>\n");
         for (EqualBudget.Row r : rows) {
             html.append("<tr data-row=\"").append(esc(r.name())).append("\"><td>").append(esc(r.name()))
                     .append("</td><td>").append(String.format(Locale.ROOT, "%.0f", r.memberEpochs())).append("</td><td>")
@@ -167,7 +167,9 @@ public final class HtmlReport {
                     .append("</td><td>").append(f4(r.accuracy())).append("</td><td>").append(f4(r.nll()))
                     .append("</td><td>").append(f4(r.ece())).append("</td><td>")
                     .append(r.nllScaled() == null ? "-" : f4(r.nllScaled())).append("</td><td>")
-                    .append(r.eceScaled() == null ? "-" : f4(r.eceScaled())).append("</td><td class=\"what\">")
+                    .append(r.eceScaled() == null ? "-" : f4(r.eceScaled())).append("</td><td>")
+                    .append(r.inferenceSeconds() == null ? "-" : String.format(Locale.ROOT, "%.2f", r.inferenceSeconds()))
+                    .append("</td><td class=\"what\">")
                     .append(esc(r.what())).append("</td></tr>\n");
         }
         html.append("</tbody></table>\n");

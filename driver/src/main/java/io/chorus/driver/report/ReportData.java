@@ -151,7 +151,8 @@ public record ReportData(String runDir, JsonNode run, Optional<String> jobYaml, 
         metrics.ifPresent(m -> m.path("equal_budget").forEach(r -> rows.add(new EqualBudget.Row(
                 r.path("name").asText(), r.path("what").asText(), number(r, "member_epochs"), number(r, "core_seconds"),
                 r.path("accuracy").asDouble(), r.path("nll").asDouble(), r.path("ece").asDouble(),
-                number(r, "temperature"), number(r, "nll_temperature_scaled"), number(r, "ece_temperature_scaled")))));
+                number(r, "temperature"), number(r, "nll_temperature_scaled"), number(r, "ece_temperature_scaled"),
+                number(r, "inference_seconds")))));
         return rows;
     }
 
