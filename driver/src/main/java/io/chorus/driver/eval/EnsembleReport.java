@@ -12,6 +12,7 @@ import java.util.stream.Collectors;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
+import io.chorus.driver.config.Keys;
 import io.chorus.driver.config.WeightsSetting;
 import io.chorus.ensemble.Probabilities;
 import io.chorus.ensemble.calibrate.Temperature;
@@ -168,7 +169,8 @@ public final class EnsembleReport {
         if (members.size() >= 2) {
             List<double[][]> t = pick(test, members);
             List<double[][]> v = pick(val, members);
-            double[] w = WeightsSetting.parse(String.valueOf(m.settings.getOrDefault("weights", "fit")));
+            double[] w = WeightsSetting.parse(String.valueOf(m.settings.getOrDefault("weights",
+                    Keys.ENSEMBLE_WEIGHTS.defaultValue())));
             String how = "weights given in ensemble.weights";
             if (w == null) {
                 w = Weights.fit(v, val.labels());
@@ -206,7 +208,7 @@ public final class EnsembleReport {
             notes.add("no finished members: no member ensembles");
         }
 
-        int last = ((Number) m.settings.getOrDefault("snapshot_last", 5)).intValue();
+        int last = ((Number) m.settings.getOrDefault("snapshot_last", Keys.ENSEMBLE_SNAPSHOT_LAST.defaultValue())).intValue();
         List<String> trajectories = new ArrayList<>(members);
         trajectories.addAll(references);
         for (String member : trajectories) {
@@ -238,7 +240,8 @@ public final class EnsembleReport {
         Set<Integer> referenceMembers = references.stream().map(r -> byId.get(r).member).collect(Collectors.toSet());
         List<String> library = m.models.stream().filter(e -> e.kind.equals(ModelRef.Kind.SNAPSHOT.configName())
                 && !referenceMembers.contains(e.member)).map(e -> e.id).toList();
-        int rounds = ((Number) m.settings.getOrDefault("selection_rounds", 20)).intValue();
+        int rounds = ((Number) m.settings.getOrDefault("selection_rounds", Keys.ENSEMBLE_SELECTION_ROUNDS.defaultValue()))
+                .intValue();
         if (library.size() < 2) {
             notes.add("selection: " + library.size() + " snapshot(s) in all; greedy selection needs at least 2");
         } else {
