@@ -86,6 +86,9 @@ public final class Keys {
     public static final ConfigKey<Integer> EVALUATE_BATCH = key("evaluate.batch", "images per forward pass when computing class probabilities", 500, intIn(1, 1 << 20));
     public static final ConfigKey<Integer> EVALUATE_TEST_LIMIT = key("evaluate.test_limit", "evaluate on the first N test examples only (0 = all)", 0, intIn(0, MAX));
     public static final ConfigKey<Integer> EVALUATE_TASKS = key("evaluate.tasks", "Spark tasks the evaluation images are split into (0 = two per slot)", 0, intIn(0, 100000));
+    public static final ConfigKey<Boolean> EVALUATE_SHIFT = key("evaluate.shift", "also score the first evaluate.shift_limit test images under each corruption of evaluate.shift_kinds at severities 1..5 (dataset shift), for the members, SWA models, heads and the best member's snapshot ensemble", false, bool());
+    public static final ConfigKey<Integer> EVALUATE_SHIFT_LIMIT = key("evaluate.shift_limit", "test images scored under dataset shift (0 = every evaluated test image)", 1000, intIn(0, MAX));
+    public static final ConfigKey<String> EVALUATE_SHIFT_KINDS = key("evaluate.shift_kinds", "corruptions of the dataset-shift evaluation, comma-separated: " + ShiftKindsSetting.ALL.replace(",", ", "), ShiftKindsSetting.ALL, ShiftKindsSetting.parser());
     public static final ConfigKey<String> ENSEMBLE_WEIGHTS = key("ensemble.weights", "weights of the weighted average: fit (on the validation split) or one comma-separated weight per member, non-negative, summing to 1", "fit", nonBlank());
     public static final ConfigKey<Integer> ENSEMBLE_SNAPSHOT_LAST = key("ensemble.snapshot_last", "snapshot ensemble: the last N snapshots of one trajectory", 5, intIn(1, 100000));
     public static final ConfigKey<Integer> ENSEMBLE_SELECTION_ROUNDS = key("ensemble.selection_rounds", "greedy selection with replacement over all snapshots: rounds", 20, intIn(1, 100000));
