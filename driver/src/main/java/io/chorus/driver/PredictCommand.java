@@ -26,10 +26,11 @@ import io.chorus.worker.fs.HadoopFiles;
 import io.chorus.worker.fs.Json;
 
 /**
- * {@code chorus predict <run-dir> --input <path> --output <path> [--ensemble NAME]}: scores images with
- * one ensemble of an evaluated run on Spark and writes Parquet: the input's columns (for an IDX file: the
- * image's index in it and its label) plus prediction, probability (ML Vector), predictive_entropy,
- * mutual_information and vote_margin.
+ * {@code chorus predict <run-dir> --input <path> --output <path> [--ensemble NAME] [--calibrated]}: scores
+ * images with one ensemble of an evaluated run on Spark and writes Parquet: the input's columns (for an IDX
+ * file: the image's index in it and its label) plus prediction, probability (ML Vector), predictive_entropy,
+ * mutual_information and vote_margin. With {@code --calibrated} the probabilities are scaled with the
+ * temperature the evaluation fitted for that ensemble, which {@link #MARKER} records.
  */
 final class PredictCommand {
     static final Options OPTIONS = new Options("predict", "Scores images with one ensemble of an evaluated run on Spark "
@@ -38,6 +39,8 @@ final class PredictCommand {
             .value("--output", "PATH", "where the Parquet output goes")
             .value("--ensemble", "NAME", "average, vote, swa, heads, snapshot, selection or a model of the run (default average)")
             .value("--batch", "N", "images per forward pass (default 256)")
+            .flag("--calibrated", "scales the ensemble's probabilities with the temperature its evaluation fitted on "
+                    + "the validation split (eval/metrics.json); predictions do not change")
             .flag("--overwrite", "replaces an earlier output of chorus predict")
             .value("--master", "URL", "the Spark master (default spark.master, else local[*])")
             .repeated("--conf", "spark.key=value", "a Spark setting, as spark-submit takes it");
@@ -60,6 +63,7 @@ final class PredictCommand {
         String master = p.get("--master");
         int batch = p.positiveInt("--batch", 256);
         boolean overwrite = p.has("--overwrite");
+        boolean calibrated = p.has("--calibrated");
         Map<String, String> conf = p.sparkConf();
         if (input == null || output == null) {
             throw new BadInputException("predict needs --input and --output\n" + OPTIONS.usage());
@@ -80,6 +84,7 @@ final class PredictCommand {
         EnsembleSpec spec;
         try {
             spec = EnsembleSpec.read(fs, runDir, ensemble);
+            spec = calibrated ? spec.calibrated() : spec;
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage(), e);
         }
@@ -109,11 +114,21 @@ final class PredictCommand {
             long t0 = System.nanoTime(); // the Spark session's start is not scoring
             Dataset<Row> scored = idx != null ? PredictJob.scoreIdx(spark, idx, spec, batch, hadoop)
                     : PredictJob.score(spark, validParquet(spark, in, input, spec), spec, batch, hadoop);
-            long n = write(spark, scored, outFs, outPath, Map.of("run", runDir.toString(), "ensemble", ensemble,
-                    "models", spec.models().stream().map(EnsembleSpec.Model::id).toList(), "input", in.toString()));
+            Map<String, Object> provenance = new LinkedHashMap<>();
+            provenance.put("run", runDir.toString());
+            provenance.put("ensemble", ensemble);
+            provenance.put("combiner", spec.combiner().name());
+            provenance.put("calibrated", spec.isCalibrated());
+            if (spec.isCalibrated()) {
+                provenance.put("temperature", spec.appliedTemperature());
+            }
+            provenance.put("models", spec.models().stream().map(EnsembleSpec.Model::id).toList());
+            provenance.put("input", in.toString());
+            long n = write(spark, scored, outFs, outPath, provenance);
             double seconds = (System.nanoTime() - t0) / 1e9;
-            out.printf(java.util.Locale.ROOT, "chorus: predict: %d rows scored with %s (%d model(s)) in %.1f s "
+            out.printf(java.util.Locale.ROOT, "chorus: predict: %d rows scored with %s (%d model(s)%s) in %.1f s "
                     + "(%.0f rows/s, reading input to Parquet written) -> %s%n", n, ensemble, spec.models().size(),
+                    spec.isCalibrated() ? ", temperature-scaled with T = " + spec.appliedTemperature() : "",
                     seconds, n / seconds, outPath);
         }
         return ExitCode.SUCCESS;

@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -235,7 +234,12 @@ public final class ChorusEnsembleModel extends ProbabilisticClassificationModel<
         return EnsembleSpec.COMBINERS.stream().filter(ensembles::containsKey).toList();
     }
 
-    /** The networks and weights of the current combiner. */
+    /**
+     * The networks and combiner of the current {@code combiner}, temperature-scaled when {@code calibrated} is set.
+     *
+     * @throws IllegalArgumentException if the run did not build that combiner, or when calibrated, fitted no
+     *                                  temperature for it
+     */
     public EnsembleSpec ensemble() {
         String c = getCombiner();
         EnsembleSpec spec = ensembles.get(c);
@@ -243,7 +247,24 @@ public final class ChorusEnsembleModel extends ProbabilisticClassificationModel<
             throw new IllegalArgumentException("combiner " + c + ": this model's run did not build it; it has "
                     + combiners());
         }
+        if (getCalibrated()) {
+            try {
+                return spec.calibrated();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("calibrated: " + e.getMessage(), e);
+            }
+        }
         return spec;
+    }
+
+    /**
+     * The temperature the current combiner's probabilities are scaled with: empty unless {@code calibrated} is set.
+     *
+     * @throws IllegalArgumentException as {@link #ensemble()}
+     */
+    public java.util.OptionalDouble temperature() {
+        Double t = ensemble().appliedTemperature();
+        return t == null ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(t);
     }
 
     @Override
@@ -449,7 +470,8 @@ public final class ChorusEnsembleModel extends ProbabilisticClassificationModel<
 
     @Override
     public String toString() {
-        return "ChorusEnsembleModel: uid=" + uid + ", combiner=" + getCombiner() + " of " + combiners()
+        return "ChorusEnsembleModel: uid=" + uid + ", combiner=" + getCombiner() + (getCalibrated() ? " (calibrated)" : "")
+                + " of " + combiners()
                 + (isDefined(runDir()) ? ", run " + getRunDir() : "");
     }
 
@@ -471,13 +493,13 @@ public final class ChorusEnsembleModel extends ProbabilisticClassificationModel<
 
         @Override
         public void saveImpl(String path) {
-            DefaultParamsWriter.saveMetadata(model, path, sc(), scala.Option.empty(), scala.Option.empty());
+            DefaultParamsWriter.saveMetadata(model, path, sc(), scala.Option.apply(calibration(model)), scala.Option.empty());
             Configuration conf = sc().hadoopConfiguration();
             try {
                 Path root = new Path(path, CHORUS);
                 FileSystem fs = root.getFileSystem(conf);
                 Map<String, String> copied = new LinkedHashMap<>();
-                Map<String, EnsembleSpec> saved = new LinkedHashMap<>();
+                Map<String, Object> saved = new LinkedHashMap<>();
                 for (Map.Entry<String, EnsembleSpec> e : model.ensembles.entrySet()) {
                     List<EnsembleSpec.Model> models = new ArrayList<>();
                     for (EnsembleSpec.Model m : e.getValue().models()) {
@@ -486,8 +508,7 @@ public final class ChorusEnsembleModel extends ProbabilisticClassificationModel<
                         models.add(new EnsembleSpec.Model(m.id(), copy(m, fs, root, conf, copied, model.networks).path(), m.sha256(),
                                 m.normalization(), b));
                     }
-                    EnsembleSpec s = e.getValue();
-                    saved.put(e.getKey(), new EnsembleSpec(s.name(), s.vote(), models, s.weights(), s.classes(), s.shape()));
+                    saved.put(e.getKey(), e.getValue().withModels(models).toJson());
                 }
                 HadoopFiles.writeAtomically(fs, new Path(root, ENSEMBLES), Json.write(saved));
                 Path run = new Path(model.provenance);
@@ -501,6 +522,27 @@ public final class ChorusEnsembleModel extends ProbabilisticClassificationModel<
             } catch (IOException e) {
                 throw new UncheckedIOException("saving the model to " + path + ": " + e.getMessage(), e);
             }
+        }
+
+        /**
+         * What the metadata says beside the parameters: {@code "chorus": {"combiner", "calibrated", "temperature"}},
+         * the temperature being the one the current combiner scales with (absent when not calibrated).
+         */
+        private static org.json4s.JsonAST.JObject calibration(ChorusEnsembleModel model) {
+            EnsembleSpec spec = model.ensembles.get(model.getCombiner());
+            Double t = spec == null || !model.getCalibrated() ? null : spec.fittedTemperature();
+            List<scala.Tuple2<String, org.json4s.JsonAST.JValue>> fields = new ArrayList<>();
+            fields.add(new scala.Tuple2<>("combiner", new org.json4s.JsonAST.JString(model.getCombiner())));
+            fields.add(new scala.Tuple2<>("calibrated", new org.json4s.JsonAST.JBool(model.getCalibrated())));
+            if (t != null) {
+                fields.add(new scala.Tuple2<>("temperature", new org.json4s.JsonAST.JDouble(t)));
+            }
+            org.json4s.JsonAST.JValue chorus = new org.json4s.JsonAST.JObject(scalaList(fields));
+            return new org.json4s.JsonAST.JObject(scalaList(List.of(new scala.Tuple2<>(CHORUS, chorus))));
+        }
+
+        private static <V> scala.collection.immutable.List<V> scalaList(List<V> list) {
+            return scala.collection.JavaConverters.asScalaBuffer(list).toList();
         }
 
         /**
@@ -546,16 +588,22 @@ public final class ChorusEnsembleModel extends ProbabilisticClassificationModel<
                 DefaultParamsReader.Metadata metadata = DefaultParamsReader.loadMetadata(dir.toString(), sc(),
                         ChorusEnsembleModel.class.getName());
                 Path root = new Path(dir, CHORUS);
-                Map<String, EnsembleSpec> saved = Json.MAPPER.readValue(HadoopFiles.readAll(fs, new Path(root, ENSEMBLES)),
-                        new TypeReference<LinkedHashMap<String, EnsembleSpec>>() { });
+                com.fasterxml.jackson.databind.JsonNode saved = Json.MAPPER.readTree(
+                        HadoopFiles.readAll(fs, new Path(root, ENSEMBLES)));
                 Map<String, EnsembleSpec> ensembles = new LinkedHashMap<>();
-                for (Map.Entry<String, EnsembleSpec> e : saved.entrySet()) {
+                for (Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e : saved.properties()) {
+                    EnsembleSpec s;
+                    try {
+                        s = EnsembleSpec.fromJson(e.getValue());
+                    } catch (IllegalArgumentException bad) {
+                        throw new IllegalArgumentException(new Path(root, ENSEMBLES) + ": ensemble " + e.getKey() + ": "
+                                + bad.getMessage(), bad);
+                    }
                     List<EnsembleSpec.Model> models = new ArrayList<>();
-                    for (EnsembleSpec.Model m : e.getValue().models()) {
+                    for (EnsembleSpec.Model m : s.models()) {
                         models.add(verified(m, fs, root));
                     }
-                    EnsembleSpec s = e.getValue();
-                    ensembles.put(e.getKey(), new EnsembleSpec(s.name(), s.vote(), models, s.weights(), s.classes(), s.shape()));
+                    ensembles.put(e.getKey(), s.withModels(models));
                 }
                 if (ensembles.isEmpty()) {
                     throw new IllegalArgumentException(new Path(root, ENSEMBLES) + " lists no ensemble");

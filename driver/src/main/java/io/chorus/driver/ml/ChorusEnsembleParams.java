@@ -99,6 +99,14 @@ public interface ChorusEnsembleParams<T extends ChorusEnsembleParams<T>> extends
         return table().combiner;
     }
 
+    /**
+     * Whether the combiner's probabilities are temperature-scaled with the temperature the run's evaluation
+     * fitted for it on the validation split (eval/metrics.json); predictions do not change.
+     */
+    default BooleanParam calibrated() {
+        return table().calibrated;
+    }
+
     /** Images per forward pass in transform. */
     default IntParam batchSize() {
         return table().batchSize;
@@ -184,6 +192,10 @@ public interface ChorusEnsembleParams<T extends ChorusEnsembleParams<T>> extends
         return $(combiner());
     }
 
+    default boolean getCalibrated() {
+        return (Boolean) $(calibrated());
+    }
+
     default int getBatchSize() {
         return (Integer) $(batchSize());
     }
@@ -256,6 +268,10 @@ public interface ChorusEnsembleParams<T extends ChorusEnsembleParams<T>> extends
 
     default T setCombiner(String value) {
         return with(combiner(), value);
+    }
+
+    default T setCalibrated(boolean value) {
+        return with(calibrated(), value);
     }
 
     default T setBatchSize(int value) {
@@ -335,6 +351,7 @@ public interface ChorusEnsembleParams<T extends ChorusEnsembleParams<T>> extends
         p.setDefault(t.channels, 1);
         p.setDefault(t.featureRange, RANGE_255);
         p.setDefault(t.combiner, "average");
+        p.setDefault(t.calibrated, false);
         p.setDefault(t.batchSize, 256);
         p.setDefault(t.overwrite, false);
         p.setDefault(t.jobConfig, "");
@@ -373,6 +390,7 @@ public interface ChorusEnsembleParams<T extends ChorusEnsembleParams<T>> extends
         final IntParam channels;
         final Param<String> featureRange;
         final Param<String> combiner;
+        final BooleanParam calibrated;
         final IntParam batchSize;
         final Param<String> runDir;
         final BooleanParam overwrite;
@@ -404,6 +422,9 @@ public interface ChorusEnsembleParams<T extends ChorusEnsembleParams<T>> extends
             combiner = new Param<>(o, "combiner", "how the networks are combined: " + String.join(", ",
                     EnsembleSpec.COMBINERS), valid("combiner", "one of " + String.join(", ", EnsembleSpec.COMBINERS),
                     (String s) -> EnsembleSpec.COMBINERS.contains(s)));
+            calibrated = new BooleanParam(o, "calibrated", "scale the combiner's probabilities with the temperature "
+                    + "the run's evaluation fitted for it on the validation split (eval/metrics.json "
+                    + "temperature_scaled; none for vote and swa); predictions do not change");
             batchSize = new IntParam(o, "batchSize", "images per forward pass when transforming",
                     valid("batchSize", "at least 1", (Integer v) -> v >= 1));
             runDir = new Param<>(o, "runDir", "for fit, the parent directory (any Hadoop URI) under which every fit "

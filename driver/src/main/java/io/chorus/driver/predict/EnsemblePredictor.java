@@ -8,9 +8,7 @@ import org.apache.hadoop.conf.Configuration;
 
 import io.chorus.driver.eval.ModelStore;
 import io.chorus.driver.scoring.Scoring;
-import io.chorus.ensemble.Probabilities;
-import io.chorus.ensemble.combine.Average;
-import io.chorus.ensemble.combine.Vote;
+import io.chorus.ensemble.combine.Combiner;
 import io.chorus.ensemble.uncertainty.Uncertainty;
 import io.chorus.worker.data.ImageData;
 
@@ -18,7 +16,8 @@ import io.chorus.worker.data.ImageData;
  * Scores images with one {@link EnsembleSpec} wherever it runs (a Spark task, the driver): the members'
  * probabilities come from {@link Scoring}, the routine the evaluation uses (every network loaded once per
  * JVM through {@link ModelStore} after its checksum is checked, heads sharing one backbone pass per batch,
- * batches aligned to the images' indexes), then they are combined and summarized per image.
+ * batches aligned to the images' indexes), then the spec's {@link Combiner} combines them and they are summarized
+ * per image.
  */
 public final class EnsemblePredictor {
     /** Cache scope of prediction in {@link ModelStore}: one per JVM, whatever the run. */
@@ -30,9 +29,12 @@ public final class EnsemblePredictor {
     /**
      * Per-image results.
      *
-     * @param probability  the ensemble's class probabilities (vote shares for a vote)
-     * @param prediction   the predicted class (the vote's tie rule for a vote, else the most probable)
-     * @param uncertainty  predictive entropy, expected entropy, mutual information, vote margin
+     * @param probability  the combiner's class probabilities (vote shares for a vote; temperature-scaled when
+     *                     the spec is calibrated)
+     * @param prediction   the combiner's predicted class (the vote's tie rule for a vote, else the most probable;
+     *                     calibration keeps it)
+     * @param uncertainty  predictive entropy, expected entropy, mutual information, vote margin: of the members'
+     *                     mixture (weighted as the combiner weights them), which calibration does not change
      */
     public record Scores(double[][] probability, int[] prediction, Uncertainty.Measures uncertainty) {
     }
@@ -44,16 +46,9 @@ public final class EnsemblePredictor {
     public static Scores score(EnsembleSpec spec, ImageData images, int from, int to, int batch, Configuration conf)
             throws IOException {
         List<double[][]> members = memberProbabilities(spec, images, from, to, batch, conf);
-        double[][] p;
-        int[] prediction;
-        if (spec.vote()) {
-            p = Vote.shares(members);
-            prediction = Vote.predict(members);
-        } else {
-            p = Average.weighted(members, spec.weights());
-            prediction = Probabilities.argmax(p);
-        }
-        return new Scores(p, prediction, Uncertainty.of(members, spec.weights()));
+        Combiner combiner = spec.combiner();
+        return new Scores(combiner.combine(members), combiner.predict(members),
+                Uncertainty.of(members, combiner.memberWeights(members.size())));
     }
 
     /**

@@ -13,6 +13,12 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 import io.chorus.driver.run.RunLayout;
+import io.chorus.ensemble.combine.Combiner;
+import io.chorus.ensemble.combine.MajorityVote;
+import io.chorus.ensemble.combine.MeanAverage;
+import io.chorus.ensemble.combine.SelectionAverage;
+import io.chorus.ensemble.combine.TemperatureScaled;
+import io.chorus.ensemble.combine.WeightedAverage;
 import io.chorus.worker.data.ImageShape;
 import io.chorus.worker.data.Normalization;
 import io.chorus.worker.fs.HadoopFiles;
@@ -31,15 +37,22 @@ import io.chorus.worker.train.SnapshotStore;
  * ensemble name of metrics.json (e.g. {@code snapshot-m2}) is taken as it is, and a model id of
  * eval/models.json (e.g. {@code m0}) is that model alone.
  *
- * @param name     the combiner asked for
- * @param vote     combine by majority vote (else by the weighted mean of probabilities)
+ * <p>How the models are combined is a {@link Combiner}: {@code vote} votes ({@link MajorityVote}),
+ * {@code average-weighted} takes the weights metrics.json lists ({@link WeightedAverage}), {@code selection}
+ * counts each model as often as the selection picked it ({@link SelectionAverage}), every other ensemble is
+ * the mean of its models ({@link MeanAverage}). {@link #calibrated} scales that with the temperature the
+ * evaluation fitted for the ensemble on the validation split ({@link TemperatureScaled}).
+ *
+ * @param name     the ensemble asked for
+ * @param combiner how the models' probabilities are combined, one model's after another in {@code models} order
  * @param models   the models, in the ensemble's order, each once
- * @param weights  one per model, summing to 1 (repeated picks of a selection add up)
  * @param classes  number of classes
  * @param shape    the input shape the members were trained on
+ * @param fittedTemperature the temperature eval/metrics.json has for this ensemble ({@code temperature_scaled}),
+ *                 fitted on the validation split; null when the evaluation fitted none (vote, swa)
  */
-public record EnsembleSpec(String name, boolean vote, List<Model> models, double[] weights, int classes,
-                           ImageShape shape) implements Serializable {
+public record EnsembleSpec(String name, Combiner combiner, List<Model> models, int classes, ImageShape shape,
+                           Double fittedTemperature) implements Serializable {
 
     /** The combiners every evaluated run offers (when its evaluation built them). */
     public static final List<String> COMBINERS = List.of("average", "vote", "swa", "heads", "snapshot", "selection");
@@ -67,7 +80,7 @@ public record EnsembleSpec(String name, boolean vote, List<Model> models, double
 
         List<String> ids = new ArrayList<>();
         List<Double> picks = new ArrayList<>();
-        boolean vote = false;
+        JsonNode evaluated = null; // the ensemble's or model's entry of metrics.json
         if (combiner.equals("swa")) {
             byId.values().stream().filter(m -> m.path("kind").asText().equals("swa"))
                     .map(m -> m.path("id").asText()).sorted().forEach(id -> {
@@ -77,28 +90,31 @@ public record EnsembleSpec(String name, boolean vote, List<Model> models, double
         } else {
             String ensembleName = combiner.equals("snapshot") ? "snapshot-" + metrics.path("best_member").asText()
                     : combiner;
-            JsonNode e = null;
             for (JsonNode x : metrics.path("ensembles")) {
                 if (x.path("name").asText().equals(ensembleName)) {
-                    e = x;
+                    evaluated = x;
                 }
             }
-            if (e == null && byId.containsKey(combiner) && !byId.get(combiner).path("kind").asText().equals("head")) {
+            if (evaluated == null && byId.containsKey(combiner)
+                    && !byId.get(combiner).path("kind").asText().equals("head")) {
                 ids.add(combiner); // a single model
                 picks.add(1.0);
-            } else if (e == null) {
+                for (JsonNode x : metrics.path("models")) {
+                    if (x.path("id").asText().equals(combiner)) {
+                        evaluated = x;
+                    }
+                }
+            } else if (evaluated == null) {
                 List<String> names = new ArrayList<>();
                 metrics.path("ensembles").forEach(x -> names.add(x.path("name").asText()));
                 throw new IllegalArgumentException("ensemble " + combiner + ": " + runDir + " has no ensemble named "
                         + ensembleName + "; it has " + names + (byId.values().stream().anyMatch(
                                 m -> m.path("kind").asText().equals("swa")) ? " and swa" : ""));
-            }
-            if (e != null) {
-                vote = ensembleName.equals("vote");
-                JsonNode w = e.path("weights");
-                for (int i = 0; i < e.path("members").size(); i++) {
-                    ids.add(e.path("members").get(i).asText());
-                    picks.add(w.isArray() && w.size() == e.path("members").size() ? w.get(i).asDouble() : 1.0);
+            } else {
+                JsonNode w = evaluated.path("weights");
+                for (int i = 0; i < evaluated.path("members").size(); i++) {
+                    ids.add(evaluated.path("members").get(i).asText());
+                    picks.add(w.isArray() && w.size() == evaluated.path("members").size() ? w.get(i).asDouble() : 1.0);
                 }
             }
         }
@@ -132,7 +148,144 @@ public record EnsembleSpec(String name, boolean vote, List<Model> models, double
             weights[k++] = e.getValue() / total;
         }
         ImageShape shape = manifests.values().iterator().next().getInput();
-        return new EnsembleSpec(combiner, vote, List.copyOf(resolved), weights, classes, shape);
+        JsonNode t = evaluated == null ? null : evaluated.path("temperature_scaled").path("temperature");
+        Double temperature = t != null && t.isNumber() ? t.asDouble() : null;
+        return new EnsembleSpec(combiner, evaluatedCombiner(evaluated, resolved, weights), List.copyOf(resolved), classes,
+                shape, temperature);
+    }
+
+    /**
+     * The combiner of an ensemble of metrics.json ({@code evaluated}; null for swa) over {@code models}: the
+     * vote, the selection's picks counted per model, the listed weights, or the mean.
+     */
+    private static Combiner evaluatedCombiner(JsonNode evaluated, List<Model> models, double[] weights) {
+        String name = evaluated == null || evaluated.has("id") ? "" : evaluated.path("name").asText();
+        if (name.equals("vote")) {
+            return new MajorityVote();
+        }
+        if (name.equals("selection") && evaluated.path("rounds").isArray() && evaluated.path("rounds").size() > 0) {
+            int[] counts = new int[models.size()];
+            for (JsonNode round : evaluated.path("rounds")) {
+                String picked = round.path("picked").asText();
+                for (int i = 0; i < models.size(); i++) {
+                    counts[i] += models.get(i).id().equals(picked) ? 1 : 0;
+                }
+            }
+            return new SelectionAverage(counts);
+        }
+        return evaluated != null && evaluated.path("weights").isArray() ? new WeightedAverage(weights) : new MeanAverage();
+    }
+
+    /**
+     * This ensemble calibrated: its combiner scaled with {@link #fittedTemperature} ({@link TemperatureScaled});
+     * itself if it is calibrated already.
+     *
+     * @throws IllegalArgumentException naming the ensemble when its run's eval/metrics.json has no temperature for it
+     */
+    public EnsembleSpec calibrated() {
+        if (isCalibrated()) {
+            return this;
+        }
+        if (fittedTemperature == null) {
+            throw new IllegalArgumentException("ensemble " + name + " cannot be calibrated: its run's eval/metrics.json "
+                    + "has no temperature_scaled.temperature for it (the evaluation fits one for every model and "
+                    + "ensemble but vote and swa)");
+        }
+        return withCombiner(new TemperatureScaled(combiner, fittedTemperature));
+    }
+
+    /** Whether the combiner is temperature-scaled. */
+    public boolean isCalibrated() {
+        return combiner instanceof TemperatureScaled;
+    }
+
+    /** The temperature the combiner scales with, or null when it is not calibrated. */
+    public Double appliedTemperature() {
+        return combiner instanceof TemperatureScaled t ? t.temperature() : null;
+    }
+
+    /** This ensemble with {@code other} models (the same ones, elsewhere: a saved model's copies). */
+    public EnsembleSpec withModels(List<Model> other) {
+        return new EnsembleSpec(name, combiner, List.copyOf(other), classes, shape, fittedTemperature);
+    }
+
+    /**
+     * This ensemble as a saved model keeps it (chorus/ensembles.json): name, combiner (its kind and parameters,
+     * see {@link #combinerJson}), models, classes, shape and fitted temperature.
+     */
+    public Map<String, Object> toJson() {
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("name", name);
+        out.put("combiner", combinerJson(combiner));
+        out.put("models", models);
+        out.put("classes", classes);
+        out.put("shape", shape);
+        out.put("fitted_temperature", fittedTemperature);
+        return out;
+    }
+
+    /**
+     * The ensemble {@link #toJson} wrote; also reads what models saved before combiners had a kind wrote
+     * ({@code vote}, a flag, and {@code weights}).
+     *
+     * @throws IllegalArgumentException naming what is missing or not valid
+     */
+    public static EnsembleSpec fromJson(JsonNode node) throws IOException {
+        List<Model> models = List.of(Json.MAPPER.treeToValue(node.path("models"), Model[].class));
+        Combiner combiner;
+        if (node.has("combiner")) {
+            combiner = combinerOf(node.path("combiner"));
+        } else if (node.path("vote").asBoolean(false)) {
+            combiner = new MajorityVote();
+        } else {
+            combiner = new WeightedAverage(Json.MAPPER.treeToValue(node.path("weights"), double[].class));
+        }
+        JsonNode t = node.path("fitted_temperature");
+        return new EnsembleSpec(node.path("name").asText(), combiner, models, node.path("classes").asInt(),
+                Json.MAPPER.treeToValue(node.path("shape"), ImageShape.class), t.isNumber() ? t.asDouble() : null);
+    }
+
+    /** A combiner as JSON: {@code {"kind": ...}} and its parameters (weights, counts, temperature and inner). */
+    static Map<String, Object> combinerJson(Combiner c) {
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        if (c instanceof MeanAverage) {
+            out.put("kind", "average");
+        } else if (c instanceof MajorityVote) {
+            out.put("kind", "vote");
+        } else if (c instanceof WeightedAverage w) {
+            out.put("kind", "weighted-average");
+            out.put("weights", w.weights());
+        } else if (c instanceof SelectionAverage sel) {
+            out.put("kind", "selection");
+            out.put("counts", sel.counts());
+        } else if (c instanceof TemperatureScaled t) {
+            out.put("kind", "temperature-scaled");
+            out.put("temperature", t.temperature());
+            out.put("inner", combinerJson(t.inner()));
+        } else {
+            throw new IllegalArgumentException("combiner " + c.name() + " (" + c.getClass().getName() + ") cannot be "
+                    + "saved; expected one of io.chorus.ensemble.combine's");
+        }
+        return out;
+    }
+
+    /** The combiner {@link #combinerJson} wrote. */
+    static Combiner combinerOf(JsonNode c) throws IOException {
+        String kind = c.path("kind").asText();
+        return switch (kind) {
+            case "average" -> new MeanAverage();
+            case "vote" -> new MajorityVote();
+            case "weighted-average" -> new WeightedAverage(Json.MAPPER.treeToValue(c.path("weights"), double[].class));
+            case "selection" -> new SelectionAverage(Json.MAPPER.treeToValue(c.path("counts"), int[].class));
+            case "temperature-scaled" -> new TemperatureScaled(combinerOf(c.path("inner")),
+                    c.path("temperature").asDouble(Double.NaN));
+            default -> throw new IllegalArgumentException("combiner kind \"" + kind + "\" is not known; expected one of "
+                    + "average, vote, weighted-average, selection, temperature-scaled");
+        };
+    }
+
+    private EnsembleSpec withCombiner(Combiner other) {
+        return new EnsembleSpec(name, other, models, classes, shape, fittedTemperature);
     }
 
     /**

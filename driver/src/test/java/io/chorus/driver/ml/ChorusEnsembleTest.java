@@ -37,8 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 import io.chorus.driver.eval.ProbsCsv;
 import io.chorus.driver.eval.TinyRun;
 import io.chorus.driver.predict.EnsembleSpec;
-import io.chorus.ensemble.combine.Average;
-import io.chorus.ensemble.combine.Vote;
+import io.chorus.ensemble.calibrate.Temperature;
 import io.chorus.worker.data.DataFiles;
 import io.chorus.worker.data.ImageData;
 import io.chorus.worker.fs.Json;
@@ -202,7 +201,7 @@ class ChorusEnsembleTest {
             for (EnsembleSpec.Model m : spec.models()) {
                 members.add(ProbsCsv.read(fs, new Path(tiny.getAbsolutePath(), "eval/probs/" + m.id() + ".csv")).p());
             }
-            double[][] expected = spec.vote() ? Vote.shares(members) : Average.weighted(members, spec.weights());
+            double[][] expected = spec.combiner().combine(members);
             List<Row> rows = byIndex(model.setBatchSize(128).transform(frame));
             assertEquals(n, rows.size());
             for (int i = 0; i < n; i++) {
@@ -211,6 +210,62 @@ class ChorusEnsembleTest {
             }
         }
         assertEquals(6, model.combiners().size(), "the tiny run built every combiner");
+    }
+
+    /**
+     * {@code calibrated}: transform scales the combiner's probabilities with the temperature metrics.json has
+     * for it (rawPrediction follows, the prediction does not change); a saved model keeps the parameter, the
+     * temperature and its metadata says both; a combiner without a temperature is refused, naming it.
+     */
+    @Test
+    void calibratedScalesWithTheEvaluationsTemperature() throws IOException {
+        ChorusEnsembleModel model = ChorusEnsembleModel.load(tiny.getAbsolutePath()).setCombiner("heads");
+        assertFalse(model.getCalibrated(), "off by default");
+        assertTrue(model.temperature().isEmpty());
+        double t = -1;
+        for (com.fasterxml.jackson.databind.JsonNode e : Json.MAPPER.readTree(new File(tiny, "eval/metrics.json"))
+                .get("ensembles")) {
+            t = e.get("name").asText().equals("heads") ? e.get("temperature_scaled").get("temperature").asDouble() : t;
+        }
+        int n = 40;
+        Dataset<Row> frame = frame(test, n).cache();
+        List<Row> plain = byIndex(model.transform(frame));
+        model.setCalibrated(true);
+        assertEquals(t, model.temperature().getAsDouble(), 0.0);
+        assertTrue(model.toString().contains("heads (calibrated)"), model.toString());
+        List<Row> calibrated = byIndex(model.transform(frame));
+        for (int i = 0; i < n; i++) {
+            double[] p = ((Vector) plain.get(i).getAs("probability")).toArray();
+            double[] q = ((Vector) calibrated.get(i).getAs("probability")).toArray();
+            assertArrayEquals(Temperature.apply(new double[][] {p}, t)[0], q, 1e-12, "row " + i);
+            assertArrayEquals(ChorusEnsembleModel.logOf(q), ((Vector) calibrated.get(i).getAs("rawPrediction")).toArray(),
+                    1e-12);
+            assertEquals(plain.get(i).getDouble(plain.get(i).fieldIndex("prediction")),
+                    calibrated.get(i).getDouble(calibrated.get(i).fieldIndex("prediction")), "row " + i);
+        }
+        assertArrayEquals(((Vector) calibrated.get(0).getAs("probability")).toArray(),
+                model.predictProbability((Vector) frame.collectAsList().get(0).getAs("features")).toArray(), 1e-6,
+                "one Vector on the driver is calibrated too");
+
+        String path = new File(tmp, "calibrated-model").getAbsolutePath();
+        model.write().save(path);
+        String metadata = Files.readString(new File(path, "metadata/part-00000").toPath());
+        assertTrue(metadata.contains("\"calibrated\":true") && metadata.contains("\"temperature\":" + t), metadata);
+        ChorusEnsembleModel back = ChorusEnsembleModel.load(path);
+        assertTrue(back.getCalibrated());
+        assertEquals(t, back.temperature().getAsDouble(), 0.0);
+        List<Row> again = byIndex(back.transform(frame));
+        for (int i = 0; i < n; i++) {
+            assertArrayEquals(((Vector) calibrated.get(i).getAs("probability")).toArray(),
+                    ((Vector) again.get(i).getAs("probability")).toArray(), 1e-12, "loaded, row " + i);
+        }
+
+        model.setCombiner("vote");
+        IllegalArgumentException vote = assertThrows(IllegalArgumentException.class, () -> model.transform(frame));
+        assertTrue(vote.getMessage().startsWith("calibrated: ensemble vote cannot be calibrated")
+                && vote.getMessage().contains("temperature_scaled.temperature"), vote.getMessage());
+        assertTrue(new ChorusEnsembleClassifier().explainParams().contains("calibrated: scale the combiner's"));
+        assertFalse(new ChorusEnsembleClassifier().getCalibrated());
     }
 
     @Test

@@ -28,6 +28,13 @@ import io.chorus.driver.eval.ModelStore;
 import io.chorus.driver.eval.ProbsCsv;
 import io.chorus.driver.eval.TinyRun;
 import io.chorus.driver.scoring.Scoring;
+import io.chorus.ensemble.calibrate.Temperature;
+import io.chorus.ensemble.combine.MajorityVote;
+import io.chorus.ensemble.combine.TemperatureScaled;
+import io.chorus.ensemble.metrics.Metrics;
+import io.chorus.ensemble.combine.MeanAverage;
+import io.chorus.ensemble.combine.SelectionAverage;
+import io.chorus.ensemble.combine.WeightedAverage;
 import io.chorus.worker.data.BatchSource;
 import io.chorus.worker.data.DataFiles;
 import io.chorus.worker.data.ImageData;
@@ -220,12 +227,74 @@ class EnsemblePredictorTest {
         }
     }
 
+    /**
+     * A calibrated ensemble scales with the temperature the evaluation fitted for it (the ensemble's, or for a
+     * model alone the model's, temperature_scaled.temperature): its probabilities are Temperature.apply of the
+     * uncalibrated ones, its predictions are theirs, and on the evaluation's test images its NLL is the
+     * temperature-scaled NLL metrics.json reports. Vote and swa have no temperature and are refused, naming it.
+     */
+    @Test
+    void calibratedEnsemblesUseTheTemperatureOfMetricsJson() throws IOException {
+        JsonNode m0 = null;
+        for (JsonNode m : metrics.get("models")) {
+            m0 = m.get("id").asText().equals("m0") ? m : m0;
+        }
+        for (String name : List.of("average", "snapshot", "selection", "m0")) {
+            JsonNode evaluated = name.equals("m0") ? m0
+                    : ensemble(name.equals("snapshot") ? "snapshot-" + metrics.get("best_member").asText() : name);
+            JsonNode scaled = evaluated.get("temperature_scaled");
+            double t = scaled.get("temperature").asDouble();
+            EnsembleSpec plain = EnsembleSpec.read(fs, runDir, name);
+            EnsembleSpec calibrated = plain.calibrated();
+            assertTrue(calibrated.isCalibrated() && !plain.isCalibrated(), name);
+            assertEquals(t, calibrated.appliedTemperature(), 0.0, name);
+            assertEquals(new TemperatureScaled(plain.combiner(), t), calibrated.combiner(), name);
+            EnsemblePredictor.Scores before = EnsemblePredictor.score(plain, test, 0, test.size(), evalBatch, CONF);
+            EnsemblePredictor.Scores after = EnsemblePredictor.score(calibrated, test, 0, test.size(), evalBatch, CONF);
+            assertArrayEquals(before.prediction(), after.prediction(), name + ": calibration keeps every prediction");
+            double[][] expected = Temperature.apply(before.probability(), t);
+            for (int j = 0; j < test.size(); j++) {
+                assertArrayEquals(expected[j], after.probability()[j], 0.0, name + " row " + j);
+            }
+            if (t != 1.0) {
+                assertTrue(java.util.Arrays.stream(after.probability()[0]).max().getAsDouble()
+                        != java.util.Arrays.stream(before.probability()[0]).max().getAsDouble(), name + ": scaled");
+            }
+            assertEquals(scaled.get("test").get("nll").asDouble(),
+                    Metrics.of(after.probability(), after.prediction(), test.labels()).nll(), 1e-6, name);
+            assertArrayEquals(before.uncertainty().mutualInformation(), after.uncertainty().mutualInformation(), 0.0,
+                    name + ": the members' disagreement does not change");
+        }
+        for (String name : List.of("vote", "swa")) {
+            EnsembleSpec spec = EnsembleSpec.read(fs, runDir, name);
+            assertEquals(null, spec.fittedTemperature(), name);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, spec::calibrated);
+            assertTrue(e.getMessage().contains("ensemble " + name + " cannot be calibrated")
+                    && e.getMessage().contains("temperature_scaled.temperature") && !e.getMessage().contains("\n"),
+                    e.getMessage());
+        }
+    }
+
+    /** The entry of eval/metrics.json for the ensemble {@code name}. */
+    static JsonNode ensemble(String name) {
+        for (JsonNode e : metrics.get("ensembles")) {
+            if (e.get("name").asText().equals(name)) {
+                return e;
+            }
+        }
+        throw new AssertionError("metrics.json has no ensemble " + name);
+    }
+
     @Test
     void combinersResolveToTheEvaluationsEnsembles() throws IOException {
         EnsembleSpec average = EnsembleSpec.read(fs, runDir, "average");
         assertEquals(List.of("m0", "m1"), average.models().stream().map(EnsembleSpec.Model::id).toList(),
                 "the diverged member 2 is in no ensemble");
-        assertArrayEquals(new double[] {0.5, 0.5}, average.weights(), 0.0);
+        assertEquals(new MeanAverage(), average.combiner());
+        assertEquals(new MajorityVote(), EnsembleSpec.read(fs, runDir, "vote").combiner());
+        JsonNode weighted = ensemble("average-weighted");
+        assertEquals(new WeightedAverage(Json.MAPPER.treeToValue(weighted.get("weights"), double[].class)),
+                EnsembleSpec.read(fs, runDir, "average-weighted").combiner(), "the weights metrics.json lists");
         EnsembleSpec swa = EnsembleSpec.read(fs, runDir, "swa");
         assertEquals(List.of("m0-swa", "m1-swa"), swa.models().stream().map(EnsembleSpec.Model::id).toList());
         EnsembleSpec snapshot = EnsembleSpec.read(fs, runDir, "snapshot");
@@ -236,7 +305,10 @@ class EnsemblePredictorTest {
         EnsembleSpec single = EnsembleSpec.read(fs, runDir, "m1-swa");
         assertEquals(List.of("m1-swa"), single.models().stream().map(EnsembleSpec.Model::id).toList(), "one model alone");
         EnsembleSpec selection = EnsembleSpec.read(fs, runDir, "selection");
-        assertEquals(1.0, java.util.Arrays.stream(selection.weights()).sum(), 1e-12);
+        int[] counts = ((SelectionAverage) selection.combiner()).counts();
+        assertEquals(ensemble("selection").get("rounds").size(), java.util.Arrays.stream(counts).sum(),
+                "one count per round of the selection");
+        assertTrue(java.util.Arrays.stream(counts).allMatch(c -> c > 0), "only the models it picked");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> EnsembleSpec.read(fs, runDir, "bagging"));
         assertTrue(e.getMessage().contains("has no ensemble named bagging"), e.getMessage());

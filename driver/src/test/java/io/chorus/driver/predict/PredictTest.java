@@ -25,8 +25,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.chorus.driver.CliRun;
 import io.chorus.driver.ExitCode;
+import io.chorus.driver.eval.ProbsCsv;
 import io.chorus.driver.eval.TinyRun;
+import io.chorus.ensemble.Probabilities;
+import io.chorus.ensemble.calibrate.Temperature;
+import io.chorus.ensemble.combine.Average;
+import io.chorus.ensemble.metrics.Metrics;
 import io.chorus.worker.data.DataFiles;
+import io.chorus.worker.data.IdxWriter;
 import io.chorus.worker.data.ImageData;
 import io.chorus.worker.fs.Json;
 
@@ -122,6 +128,78 @@ class PredictTest {
                         ((Vector) rows.get(i).getAs("probability")).toArray(), 1e-6, "row " + i);
             }
         }
+    }
+
+    /**
+     * {@code --calibrated}: the evaluation's test images (an IDX file of the first test_examples) scored with
+     * the average calibrated by the temperature in metrics.json: the marker records it, every probability is
+     * Temperature.apply of the members' mean (from the evaluation's cached probabilities) with that T, the
+     * predictions are the uncalibrated ones and the NLL is metrics.json's temperature-scaled NLL. An ensemble
+     * without a temperature (vote) exits 2 with one line naming it.
+     */
+    @Test
+    void calibratedPredictUsesTheTemperatureOfMetricsJson() throws IOException {
+        int n = metrics.get("test_examples").asInt();
+        ImageData test = DataFiles.loadTest("/usr/share/datasets/fashion-mnist", 10, new Configuration()).limit(n);
+        File data = new File(tmp, "data");
+        Files.createDirectories(data.toPath());
+        File images = new File(data, DataFiles.TEST_IMAGES);
+        Files.write(images.toPath(), IdxWriter.images(test.shape(), test.pixels(), n));
+        Files.write(new File(data, DataFiles.TEST_LABELS).toPath(), IdxWriter.labels(test.labels()));
+        JsonNode average = null;
+        for (JsonNode e : metrics.get("ensembles")) {
+            average = e.get("name").asText().equals("average") ? e : average;
+        }
+        double t = average.get("temperature_scaled").get("temperature").asDouble();
+
+        File out = new File(tmp, "calibrated");
+        CliRun r = CliRun.of("predict", run.getAbsolutePath(), "--input", images.getAbsolutePath(), "--output",
+                out.getAbsolutePath(), "--ensemble", "average", "--calibrated", "--master", "local[2]",
+                "--conf", "spark.ui.enabled=false");
+        assertEquals(ExitCode.SUCCESS, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("temperature-scaled with T = " + t), r.out());
+        JsonNode marker = Json.MAPPER.readTree(new File(out, "_chorus_predict.json"));
+        assertTrue(marker.get("calibrated").asBoolean(), marker.toString());
+        assertEquals(t, marker.get("temperature").asDouble(), 0.0, marker.toString());
+        assertEquals("temperature-scaled average", marker.get("combiner").asText());
+
+        org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new Configuration()).getRaw();
+        List<double[][]> members = new java.util.ArrayList<>();
+        for (JsonNode id : average.get("members")) {
+            members.add(ProbsCsv.read(fs, new org.apache.hadoop.fs.Path(run.getAbsolutePath(),
+                    "eval/probs/" + id.asText() + ".csv")).p());
+        }
+        double[][] mean = Average.mean(members);
+        double[][] expected = Temperature.apply(mean, t);
+        int[] uncalibrated = Probabilities.argmax(mean);
+        try (SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false")
+                .config("spark.driver.host", "127.0.0.1").getOrCreate()) {
+            List<Row> rows = new java.util.ArrayList<>(spark.read().parquet(out.getAbsolutePath()).collectAsList());
+            rows.sort(java.util.Comparator.comparingLong(x -> x.getLong(0)));
+            assertEquals(n, rows.size());
+            double[][] p = new double[n][];
+            int[] predicted = new int[n];
+            for (int j = 0; j < n; j++) {
+                p[j] = ((Vector) rows.get(j).getAs("probability")).toArray();
+                predicted[j] = rows.get(j).getInt(2);
+                assertArrayEquals(expected[j], p[j], 1e-6, "row " + j);
+                assertEquals(uncalibrated[j], predicted[j], "row " + j + ": calibration keeps the prediction");
+            }
+            assertEquals(average.get("temperature_scaled").get("test").get("nll").asDouble(),
+                    Metrics.of(p, predicted, test.labels()).nll(), 1e-5);
+            if (t != 1.0) {
+                assertTrue(Math.abs(p[0][uncalibrated[0]] - mean[0][uncalibrated[0]]) > 1e-4,
+                        "the probabilities are scaled: " + p[0][uncalibrated[0]] + " vs " + mean[0][uncalibrated[0]]);
+            }
+        }
+
+        File never = new File(tmp, "never-calibrated");
+        CliRun vote = CliRun.of("predict", run.getAbsolutePath(), "--input", images.getAbsolutePath(), "--output",
+                never.getAbsolutePath(), "--ensemble", "vote", "--calibrated");
+        assertEquals(ExitCode.BAD_INPUT, vote.code(), vote.out() + vote.err());
+        assertTrue(vote.err().contains("ensemble vote cannot be calibrated")
+                && vote.err().contains("temperature_scaled.temperature"), vote.err());
+        assertTrue(!never.exists(), "nothing written");
     }
 
     @Test
