@@ -65,7 +65,9 @@ public final class EnsembleReport {
         EvalManifest m = Json.read(HadoopFiles.readAll(fs, manifestPath), EvalManifest.class, manifestPath.toString());
         Split test = read(fs, new Path(evalDir, EvaluateJob.PROBS), m);
         Split val = read(fs, new Path(evalDir, EvaluateJob.PROBS_VALIDATION), m);
-        return compute(m, test, val);
+        Map<String, Object> out = compute(m, test, val);
+        ShiftMetrics.addTo(out, fs, evalDir, m, test);
+        return out;
     }
 
     private static Split read(FileSystem fs, Path dir, EvalManifest m) throws IOException {

@@ -23,6 +23,7 @@ import io.chorus.driver.run.Tasks;
 import io.chorus.driver.scoring.Scoring;
 import io.chorus.ensemble.heads.HeadSpec;
 import io.chorus.worker.Seeds;
+import io.chorus.worker.data.Corruptions;
 import io.chorus.worker.data.DataFormatException;
 import io.chorus.worker.data.ImageShape;
 import io.chorus.worker.fs.HadoopFiles;
@@ -46,7 +47,8 @@ import io.chorus.worker.train.SnapshotStore;
  *       (batch-norm statistics recomputed), the cross-member average if asked for, the heads of an
  *       FC-head-only ensemble.</li>
  *   <li>Compute every model's class probabilities on the validation and test splits in Spark tasks, the
- *       splits cut into chunks, each network loaded once per executor; write them as CSV files.</li>
+ *       splits cut into chunks, each network loaded once per executor; write them as CSV files. With
+ *       evaluate.shift, also those of the models ensembles need on corrupted test images ({@link ShiftEvaluation}).</li>
  *   <li>Write eval/models.json, then eval/metrics.json from the files alone ({@link EnsembleReport}).</li>
  * </ol>
  * Everything is written into a fresh staging directory that replaces eval/ only once complete, so a
@@ -131,7 +133,7 @@ public final class EvaluateJob {
             }
             int passes = config.get(Keys.MC_DROPOUT_PASSES);
             if (passes > 0) {
-                int best = lastValAccuracy.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+                int best = bestMember(lastValAccuracy);
                 ModelRef f = finals.get(best);
                 ModelRef mcd = new ModelRef("m" + best + "-mcd", ModelRef.Kind.MC_DROPOUT, best, f.path(), f.sha256(),
                         f.normalization(), f.epoch(), f.iteration(), List.of(), f.path(), f.sha256(), passes,
@@ -161,6 +163,9 @@ public final class EvaluateJob {
                     chunks, ProbabilityPass.body(staging.getName(), shared, tasks.share(new ArrayList<>(library)), batch,
                             threads));
             writeProbabilities(fs, staging, data, library, results, entries, manifest);
+            if (config.get(Keys.EVALUATE_SHIFT)) {
+                shift(config, fs, staging, data, library, bestMember(lastValAccuracy), tasks, shared, manifest);
+            }
 
             manifest.models = new ArrayList<>(entries.values());
             manifest.testExamples = data.test().size();
@@ -175,6 +180,35 @@ public final class EvaluateJob {
             fs.delete(staging, true);
             throw e;
         }
+    }
+
+    /** The member with the highest validation accuracy at its last epoch (the first of equals). */
+    private static int bestMember(Map<Integer, Double> lastValAccuracy) {
+        return lastValAccuracy.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+    }
+
+    /**
+     * Scores the first evaluate.shift_limit test images under every corruption and severity
+     * ({@link ShiftEvaluation}), writes eval/probs-shift/ and records the plan in the manifest's settings.
+     */
+    private void shift(JobConfig config, FileSystem fs, Path staging, EvalData data, List<ModelRef> library, int best,
+                       Tasks tasks, Tasks.Shared<EvalData> shared, EvalManifest manifest) throws IOException {
+        int batch = config.get(Keys.EVALUATE_BATCH);
+        ShiftEvaluation.Plan plan = ShiftEvaluation.plan(config, data.test().size(), library, best);
+        List<ShiftEvaluation.Chunk> chunks = ShiftEvaluation.chunks(plan,
+                taskCount(config.get(Keys.EVALUATE_TASKS), tasks.slots()), batch);
+        out.printf(Locale.ROOT, "chorus: evaluate: dataset shift: %d model(s) on %d test images under %d corruption(s) "
+                + "x %d severities in %d task(s)%n", plan.models().size(), plan.examples(), plan.kinds().size(),
+                Corruptions.SEVERITIES, chunks.size());
+        List<ShiftEvaluation.ChunkProbs> results = tasks.map("chorus-eval-shift",
+                "Chorus: class probabilities under dataset shift", chunks, ShiftEvaluation.body(staging.getName(),
+                        shared, tasks.share(plan), batch, config.get(Keys.TRAIN_THREADS)));
+        ShiftEvaluation.write(fs, staging, plan, data.test().labels(), data.spec().classes(), results);
+        manifest.settings.put(ShiftEvaluation.SETTINGS, plan.settings(config.get(Keys.EVALUATE_SHIFT_LIMIT)));
+        manifest.notes.add("dataset shift: the best member is " + plan.bestMember() + " (highest validation accuracy "
+                + "at its last epoch, as for MC dropout); selection, MC dropout and the cross-member average are not "
+                + "scored under shift (selection would need every snapshot of every member, MC dropout its passes "
+                + "per image)");
     }
 
     /**
@@ -399,7 +433,7 @@ public final class EvaluateJob {
      */
     static List<ProbabilityPass.Chunk> chunks(EvalData data, int configuredTasks, int slots, int batch)
             throws IOException {
-        int tasks = configuredTasks > 0 ? configuredTasks : 2 * Math.max(1, slots);
+        int tasks = taskCount(configuredTasks, slots);
         List<ProbabilityPass.Chunk> chunks = new ArrayList<>();
         int index = 0;
         for (String split : List.of(EvalData.Split.TEST, EvalData.Split.VALIDATION)) {
@@ -411,6 +445,11 @@ public final class EvaluateJob {
             }
         }
         return chunks;
+    }
+
+    /** evaluate.tasks, or two per slot when it is 0. */
+    private static int taskCount(int configuredTasks, int slots) {
+        return configuredTasks > 0 ? configuredTasks : 2 * Math.max(1, slots);
     }
 
     private static void writeProbabilities(FileSystem fs, Path staging, EvalData data, List<ModelRef> library,
