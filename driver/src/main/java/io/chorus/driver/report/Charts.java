@@ -178,7 +178,18 @@ public final class Charts {
 
     /** Metric against ensemble size, one line per way of growing the ensemble. */
     public static JFreeChart sizeCurves(String title, String metric, List<Series> series, boolean logScale) {
-        JFreeChart chart = ChartFactory.createXYLineChart(title, "ensemble size (models, counted with repeats)",
+        return integerLines(title, "ensemble size (models, counted with repeats)", metric, series, logScale);
+    }
+
+    /** Metric against corruption severity (0 = the images as they are), one line per model or ensemble. */
+    public static JFreeChart againstSeverity(String title, String severityLabel, String metric, List<Series> series) {
+        return integerLines(title, severityLabel, metric, series, false);
+    }
+
+    /** Lines over an integer x axis. */
+    private static JFreeChart integerLines(String title, String xLabel, String metric, List<Series> series,
+                                           boolean logScale) {
+        JFreeChart chart = ChartFactory.createXYLineChart(title, xLabel,
                 metric, collection(series.toArray(Series[]::new)), PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
         plot.setRenderer(lines(true, 0));

@@ -31,7 +31,7 @@ import io.chorus.worker.train.schedule.LearningRateSchedules;
 public final class HtmlReport {
     /** Section ids, in page order. */
     public static final List<String> SECTIONS = List.of("equal-budget", "summary", "training", "ensemble-size", "reliability",
-            "confusion", "diversity", "averaging", "diagnostics", "provenance");
+            "shift", "confusion", "diversity", "averaging", "diagnostics", "provenance");
 
     private static final int WIDE = 900;
     private static final int NARROW = 440;
@@ -69,6 +69,7 @@ public final class HtmlReport {
         training();
         ensembleSize();
         reliability();
+        shift();
         confusion();
         diversity();
         averaging();
@@ -384,6 +385,51 @@ public final class HtmlReport {
             conf[i] = Summary.number(rel.path("confidence").get(i));
         }
         return new Charts.Bins(lo, hi, count, acc, conf);
+    }
+
+    // ---------------------------------------------------------------- dataset shift
+
+    private void shift() {
+        open("shift", "Dataset shift: corrupted test images");
+        if (notEvaluated()) {
+            return;
+        }
+        Optional<ShiftData> shift = ShiftData.of(data);
+        if (shift.isEmpty()) {
+            html.append("<p>This evaluation did not score dataset shift (<code>evaluate.shift: true</code> does).</p>\n");
+            close();
+            return;
+        }
+        ShiftData d = shift.get();
+        String severity = "severity (0 = clean; mean over " + d.kinds().size() + " corruptions)";
+        html.append("<p class=\"note\">The first ").append(d.examples()).append(" test images under ")
+                .append(esc(String.join(", ", d.kinds()))).append(", each at severities 1 to ").append(d.worst())
+                .append(", generated deterministically from the job seed. Best member ").append(esc(d.bestMember()))
+                .append(" (highest validation accuracy at its last epoch). The vote's NLL (vote shares as "
+                        + "probabilities) is left out of the NLL plot, whose scale it would set.</p>\n<div class=\"grid small\">\n");
+        figure(Charts.againstSeverity("Accuracy under shift", severity, "test accuracy",
+                d.series(ShiftData.Figures::accuracy, List.of())), NARROW, 340, "shift-accuracy", "Accuracy against severity");
+        figure(Charts.againstSeverity("NLL under shift", severity, "test NLL",
+                d.series(ShiftData.Figures::nll, List.of("vote"))), NARROW, 340, "shift-nll", "NLL against severity");
+        figure(Charts.againstSeverity("ECE under shift", severity, "test ECE",
+                d.series(ShiftData.Figures::ece, List.of())), NARROW, 340, "shift-ece", "ECE against severity");
+        html.append("</div>\n<div class=\"grid small\">\n");
+        for (String kind : d.kinds()) {
+            html.append("<table class=\"shift-table\" data-kind=\"").append(esc(kind)).append("\"><caption>")
+                    .append(esc(kind)).append(", severity ").append(d.worst()).append("</caption>\n<thead><tr><th>model</th>"
+                            + "<th>accuracy</th><th>NLL</th><th>ECE</th></tr></thead>\n<tbody>\n");
+            for (ShiftData.Line l : d.lines()) {
+                ShiftData.Figures f = l.worstByKind().get(kind);
+                html.append("<tr data-name=\"").append(esc(l.name())).append("\"><td>").append(esc(l.name())).append("</td>");
+                for (double v : new double[] {f.accuracy(), f.nll(), f.ece()}) {
+                    html.append("<td class=\"num\" data-value=\"").append(v).append("\">").append(f4(v)).append("</td>");
+                }
+                html.append("</tr>\n");
+            }
+            html.append("</tbody></table>\n");
+        }
+        html.append("</div>\n");
+        close();
     }
 
     // ---------------------------------------------------------------- confusion

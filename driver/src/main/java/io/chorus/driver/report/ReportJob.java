@@ -33,7 +33,7 @@ public final class ReportJob {
         try {
             fs.mkdirs(staging);
             HadoopFiles.writeAtomically(fs, new Path(staging, PAGE), page.getBytes(StandardCharsets.UTF_8));
-            HadoopFiles.writeAtomically(fs, new Path(staging, CSV), MetricsCsv.of(rows).getBytes(StandardCharsets.UTF_8));
+            HadoopFiles.writeAtomically(fs, new Path(staging, CSV), MetricsCsv.of(rows, ShiftData.of(data)).getBytes(StandardCharsets.UTF_8));
             HadoopFiles.replaceDirectory(fs, staging, new Path(runDir, REPORT));
         } finally {
             if (fs.exists(staging)) {

@@ -143,7 +143,7 @@ class ReportTest {
         List<String> lines = MetricsCsv.of(rows).lines().toList();
         assertEquals(MetricsCsv.HEADER, lines.get(0));
         assertEquals(1 + 7 + 4, lines.size());
-        assertEquals("average,ensemble,0.76,0.7,0.35,0.03,0.76,0.69,3.0,2000,60.0,\"how, with a comma\"", lines.get(8));
+        assertEquals("average,ensemble,0.76,0.7,0.35,0.03,0.76,0.69,3.0,2000,60.0,\"how, with a comma\",,,", lines.get(8));
         assertTrue(lines.get(6).startsWith("heads-h0,head,0.69,0.81,0.41,0.05,0.69,0.8200000000000001,,200,2.0,"),
                 lines.get(6));
     }
