@@ -66,7 +66,7 @@ public final class Keys {
     public static final ConfigKey<Double> TRAIN_LR = key("train.lr", "initial learning rate", 0.01, doubleIn(0, true, 10, false));
     public static final ConfigKey<Double> TRAIN_MOMENTUM = key("train.momentum", "Nesterov momentum of sgd", 0.9, doubleIn(0, false, 1, true));
     public static final ConfigKey<Double> TRAIN_WEIGHT_DECAY = key("train.weight_decay", "L2 penalty on weights", 5e-4, doubleIn(0, false, 1, false));
-    public static final ConfigKey<ScheduleKind> TRAIN_SCHEDULE = key("train.schedule", "learning-rate schedule: constant, step, cosine, cyclic (snapshot ensembles)", ScheduleKind.COSINE, oneOf(ScheduleKind.class));
+    public static final ConfigKey<ScheduleKind> TRAIN_SCHEDULE = key("train.schedule", "learning-rate schedule: constant, step, cosine, cyclic (snapshot ensembles), swa (cosine held constant from swa.start on, the tail SWA averages over)", ScheduleKind.COSINE, oneOf(ScheduleKind.class));
     public static final ConfigKey<Integer> TRAIN_CYCLES = key("train.cycles", "cycles of the cyclic schedule; a snapshot ends each", 1, intIn(1, 100000));
     public static final ConfigKey<Integer> TRAIN_STEP_EPOCHS = key("train.step_epochs", "epochs between decays of the step schedule", 10, intIn(1, 100000));
     public static final ConfigKey<Double> TRAIN_STEP_GAMMA = key("train.step_gamma", "decay factor of the step schedule", 0.1, doubleIn(0, true, 1, false));
