@@ -102,6 +102,7 @@ public final class HtmlReport {
                 .append("</strong> (chosen on the validation split), test accuracy ")
                 .append(f4(bm.path("test").path("accuracy").asDouble())).append(", NLL ")
                 .append(f4(bm.path("test").path("nll").asDouble())).append(".</p>\n");
+        budgetHeadline();
         List<JsonNode> gains = new ArrayList<>();
         data.metrics().get().path("gain_over_best_member").forEach(gains::add);
         if (gains.isEmpty()) {
@@ -151,13 +152,19 @@ public final class HtmlReport {
                 + "accuracy, down and to the left for NLL and ECE. T-scaled: after one temperature fitted on the "
                 + "validation split.</p>\n");
         String cost = "training cost (member-epochs)";
+        // the vote's "probabilities" are vote shares, whose NLL would set the scale: it is in the table only (a
+        // point left out, not a series, so that every row keeps its colour in all three figures)
+        java.util.function.Predicate<EqualBudget.Row> shares = r -> r.name().equals("vote");
+        html.append("<div class=\"grid\">\n");
         figure(Charts.budget("Accuracy against training cost", cost, "test accuracy",
                 budgetPoints(rows, EqualBudget.Row::accuracy)), NARROW, 340, "budget-accuracy", "Accuracy against cost");
-        figure(Charts.budget("NLL against training cost", cost, "test NLL", budgetPoints(rows, EqualBudget.Row::nll)),
-                NARROW, 340, "budget-nll", "NLL against cost");
+        figure(Charts.budget("NLL against training cost", cost, "test NLL",
+                budgetPoints(rows, r -> shares.test(r) ? Double.NaN : r.nll())), NARROW, 340, "budget-nll",
+                "NLL against cost (vote left out: its vote shares are not probabilities)");
         figure(Charts.budget("ECE after temperature scaling", cost, "test ECE (T-scaled)",
-                budgetPoints(rows, r -> r.eceScaled() != null ? r.eceScaled() : Double.NaN)), NARROW, 340, "budget-ece",
-                "ECE after temperature scaling against cost");
+                budgetPoints(rows, r -> r.eceScaled() != null ? r.eceScaled() : Double.NaN)), NARROW, 340,
+                "budget-ece", "ECE after temperature scaling against cost");
+        html.append("</div>\n");
         html.append("<table class=\"budget-table\">\n<thead><tr><th>model or ensemble</th><th>member-epochs</th>"
                 + "<th>core-min</th><th>accuracy</th><th>NLL</th><th>ECE</th><th>NLL (T)</th><th>ECE (T)</th>"
                 + "<th>inference s</th><th>what</th></tr></thead>\n<tbody>\n");
@@ -175,6 +182,28 @@ public final class HtmlReport {
         }
         html.append("</tbody></table>\n");
         close();
+    }
+
+    /**
+     * One sentence on the question the report answers first: at the ensemble's training cost, what one network of
+     * that budget and the averaged ensemble reach (only when the run trained the reference model).
+     */
+    private void budgetHeadline() {
+        List<EqualBudget.Row> rows = data.equalBudget();
+        Optional<EqualBudget.Row> single = rows.stream().filter(r -> r.name().equals("single model, same budget"))
+                .findFirst();
+        Optional<EqualBudget.Row> average = rows.stream().filter(r -> r.name().equals("average")).findFirst();
+        if (single.isEmpty() || average.isEmpty() || single.get().memberEpochs() == null) {
+            return;
+        }
+        EqualBudget.Row s = single.get();
+        EqualBudget.Row a = average.get();
+        html.append("<p>At the ensemble's training cost (").append(String.format(Locale.ROOT, "%.0f", s.memberEpochs()))
+                .append(" member-epochs), one network trained for all of it reaches test accuracy ")
+                .append(f4(s.accuracy())).append(", NLL ").append(f4(s.nll())).append("; the averaged ensemble ")
+                .append(f4(a.accuracy())).append(", NLL ").append(f4(a.nll())).append(": the ensemble ")
+                .append(a.accuracy() > s.accuracy() ? "wins" : "loses").append(" on accuracy and ")
+                .append(a.nll() < s.nll() ? "wins" : "loses").append(" on NLL (see the first section).</p>\n");
     }
 
     private static List<Series> budgetPoints(List<EqualBudget.Row> rows, java.util.function.ToDoubleFunction<EqualBudget.Row> y) {

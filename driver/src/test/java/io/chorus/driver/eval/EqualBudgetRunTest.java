@@ -70,6 +70,8 @@ class EqualBudgetRunTest {
         int budget = html.indexOf("<section id=\"equal-budget\">");
         assertTrue(budget > 0 && budget < html.indexOf("<section id=\"summary\">"), "the equal-budget section comes first");
         assertTrue(html.contains("data-row=\"single model, same budget\""), "its table lists the reference");
+        assertTrue(html.contains("At the ensemble's training cost (5 member-epochs), one network trained for all of it "
+                + "reaches test accuracy"), "the headline answers the equal-budget question");
     }
 
     private static List<String> texts(JsonNode array, String field) {
