@@ -76,9 +76,10 @@ class ReportEndToEndTest {
                 + ".length;");
         Object figures = browser.script("return document.querySelectorAll('figure').length;");
         assertEquals(((Number) figures).longValue(), ((Number) rendered).longValue(), "every figure renders at size");
-        // 2 training charts (member 2 diverged within its first epoch), 3 size curves, reliability of the best
-        // member and 7 ensembles, confusion and per-class accuracy, disagreement, averaging, 2 diagnostics.
-        assertEquals(19L, ((Number) figures).longValue());
+        // 3 equal-budget figures (accuracy, NLL, ECE against cost), 2 training charts (member 2 diverged within
+        // its first epoch), 3 size curves, reliability of the best member and 7 ensembles, confusion and
+        // per-class accuracy, disagreement, averaging, 2 diagnostics (no shift figures: the run has no shift).
+        assertEquals(22L, ((Number) figures).longValue());
         Object classNames = browser.script("return Array.from(document.querySelectorAll('table.confusion tbody th'))"
                 + ".map(function (t) { return t.textContent; });");
         assertEquals(ReportData.FASHION_MNIST_CLASSES, classNames);
