@@ -36,6 +36,8 @@ public final class MemberManifest {
     private List<SnapshotRecord> snapshots = new ArrayList<>();
     private List<EpochMetrics> epochs = new ArrayList<>();
     private InitDiagnostics diagnostics;
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    private Replication replication;
     private List<Quarantined> quarantined = new ArrayList<>();
 
     /**
@@ -167,6 +169,9 @@ public final class MemberManifest {
     public List<EpochMetrics> getEpochs() { return epochs; }
     /** Activations at initialization and gradients of the first updates; null for members trained before. */
     public InitDiagnostics getDiagnostics() { return diagnostics; }
+    /** How the member trained data-parallel, or null for a member of one replica. */
+    public Replication getReplication() { return replication; }
+    public void setReplication(Replication replication) { this.replication = replication; }
     public List<Quarantined> getQuarantined() { return quarantined; }
 
     // Setters exist for the JSON reader only.

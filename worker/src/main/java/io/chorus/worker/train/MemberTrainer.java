@@ -45,7 +45,8 @@ import io.chorus.worker.zoo.ModelZoo;
  */
 public final class MemberTrainer {
     private static final Logger LOG = LoggerFactory.getLogger(MemberTrainer.class);
-    private static final long SALT_DROPOUT = 0x44524f504f5554L; // "DROPOUT"
+    /** The purpose salt of the dropout seeds, {@code Seeds.mix(SALT_DROPOUT, memberSeed, iteration, ...)}. */
+    public static final long SALT_DROPOUT = 0x44524f504f5554L; // "DROPOUT"
     private static final long PROGRESS_EVERY_NANOS = 5_000_000_000L;
     static final int EVAL_BATCH = 500;
     static final long SUPERSEDED_POLL_MILLIS = 1000;
@@ -139,40 +140,13 @@ public final class MemberTrainer {
         ISchedule schedule = LearningRateSchedules.create(t, perEpoch);
         NormalizerStandardize normalizer = pixelNormalizer(data.normalization());
 
-        ComputationGraph net = null;
-        InitDiagnostics.GradientRecorder recorder = null;
-        MemberManifest manifest = store.readManifest().orElse(null);
-        if (manifest != null) {
-            if (!resume) {
-                throw new IllegalStateException("member " + spec.id() + " already has a manifest at "
-                        + store.manifestPath() + "; resume it or train into an empty directory");
-            }
-            if (manifest.getStatus().terminal()) {
-                LOG.info("member {} is already {}; nothing to do", spec.id(), manifest.getStatus().configName());
-                return manifest;
-            }
-            var last = store.quarantineCorrupt(manifest);
-            if (last.isPresent()) {
-                net = store.load(last.get(), true);
-                manifest.truncateAfter(last.get().iteration());
-                LOG.info("member {} resumes from {} (iteration {})", spec.id(), last.get().path(), last.get().iteration());
-            } else {
-                manifest.truncateAfter(0); // starts over, keeping the attempt log so older attempts are fenced off
-            }
+        Opened opened = open(store, spec, data, resume, schedule, perEpoch, batches.examples());
+        if (opened.net() == null) {
+            return opened.manifest();
         }
-        if (net == null) {
-            IUpdater updater = t.optimizer() == OptimizerKind.SGD ? new Nesterovs(schedule, t.momentum()) : new Adam(schedule);
-            net = ModelZoo.build(spec.model(), data.shape(), data.classes(), spec.seed(), updater, t.weightDecay());
-            if (manifest == null) {
-                manifest = new MemberManifest(spec.id(), spec.seed(), spec.model().arch().configName(), net.numParams(),
-                        data.shape(), data.classes(), data.normalization(), t.epochs(), perEpoch, batches.examples());
-            }
-            DataSet probe = BatchSource.toDataSet(data.train(), data.normalization(), 0,
-                    Math.min(DIAGNOSTIC_EXAMPLES, data.train().size()));
-            InitDiagnostics atInit = InitDiagnostics.atInitialization(net, probe.getFeatures());
-            manifest.setDiagnostics(atInit);
-            recorder = atInit.gradientRecorder();
-        }
+        ComputationGraph net = opened.net();
+        MemberManifest manifest = opened.manifest();
+        InitDiagnostics.GradientRecorder recorder = opened.atInit() == null ? null : opened.atInit().gradientRecorder();
         OneDnnNetwork engine = t.engine().wantsOneDnn(device(where)) ? compile(net, data, spec) : null;
         try {
             if (engine == null && recorder != null) {
@@ -191,6 +165,59 @@ public final class MemberTrainer {
                 engine.close(); // the member's native memory, also when it fails or is interrupted
             }
         }
+    }
+
+    /**
+     * A member's state at the start of an attempt.
+     *
+     * @param net      the network to continue (null: the member already ended, {@code manifest} says how)
+     * @param atInit   the diagnostics at initialization when the network is new, else null
+     */
+    public record Opened(ComputationGraph net, MemberManifest manifest, InitDiagnostics atInit) {
+    }
+
+    /**
+     * Opens the member in {@code store} for training: the network of its newest verified snapshot (corrupt
+     * ones quarantined, the manifest cut back to it), or a new network from the member seed and a new
+     * manifest when nothing was committed. The updater follows {@code schedule}; {@code perEpoch} is the number
+     * of updates per epoch the manifest records.
+     *
+     * @throws IllegalStateException if the store holds a manifest and {@code resume} is false
+     */
+    public static Opened open(SnapshotStore store, MemberSpec spec, PreparedData data, boolean resume, ISchedule schedule,
+                              int perEpoch, int examples) throws IOException {
+        TrainSpec t = spec.train();
+        ComputationGraph net = null;
+        MemberManifest manifest = store.readManifest().orElse(null);
+        if (manifest != null) {
+            if (!resume) {
+                throw new IllegalStateException("member " + spec.id() + " already has a manifest at "
+                        + store.manifestPath() + "; resume it or train into an empty directory");
+            }
+            if (manifest.getStatus().terminal()) {
+                LOG.info("member {} is already {}; nothing to do", spec.id(), manifest.getStatus().configName());
+                return new Opened(null, manifest, null);
+            }
+            var last = store.quarantineCorrupt(manifest);
+            if (last.isPresent()) {
+                net = store.load(last.get(), true);
+                manifest.truncateAfter(last.get().iteration());
+                LOG.info("member {} resumes from {} (iteration {})", spec.id(), last.get().path(), last.get().iteration());
+                return new Opened(net, manifest, null);
+            }
+            manifest.truncateAfter(0); // starts over, keeping the attempt log so older attempts are fenced off
+        }
+        IUpdater updater = t.optimizer() == OptimizerKind.SGD ? new Nesterovs(schedule, t.momentum()) : new Adam(schedule);
+        net = ModelZoo.build(spec.model(), data.shape(), data.classes(), spec.seed(), updater, t.weightDecay());
+        if (manifest == null) {
+            manifest = new MemberManifest(spec.id(), spec.seed(), spec.model().arch().configName(), net.numParams(),
+                    data.shape(), data.classes(), data.normalization(), t.epochs(), perEpoch, examples);
+        }
+        DataSet probe = BatchSource.toDataSet(data.train(), data.normalization(), 0,
+                Math.min(DIAGNOSTIC_EXAMPLES, data.train().size()));
+        InitDiagnostics atInit = InitDiagnostics.atInitialization(net, probe.getFeatures());
+        manifest.setDiagnostics(atInit);
+        return new Opened(net, manifest, atInit);
     }
 
     /**
@@ -282,14 +309,8 @@ public final class MemberTrainer {
                 }
                 boolean paramsFinite = engine == null || engine.parametersFinite();
                 if (!Double.isFinite(loss) || !paramsFinite) {
-                    double seconds = (System.nanoTime() - epochStart) / 1e9;
-                    manifest.addTraining(images, seconds);
-                    manifest.finish(MemberStatus.DIVERGED, (Double.isFinite(loss) ? "non-finite parameters"
-                            : "non-finite training loss " + loss) + " at epoch " + (epoch + 1) + ", iteration "
-                            + (iteration + 1));
-                    store.writeManifest(manifest);
-                    LOG.warn("member {} diverged: {}", spec.id(), manifest.getReason());
-                    return manifest;
+                    return diverged(manifest, store, loss, images, (System.nanoTime() - epochStart) / 1e9,
+                            "epoch " + (epoch + 1) + ", iteration " + (iteration + 1));
                 }
                 lossSum += loss * n;
                 images += n;
@@ -316,28 +337,58 @@ public final class MemberTrainer {
             if (engine != null) {
                 engine.copyTo(net); // validation and the snapshot read the ComputationGraph
             }
-            long evalStart = System.nanoTime();
-            Scores val = Scores.of(net, data.validation(), data.normalization(), EVAL_BATCH);
-            EpochMetrics metrics = new EpochMetrics(epoch + 1, lossSum / Math.max(1, images), val.nll(),
-                    val.accuracy(), lr, images / seconds, seconds, (System.nanoTime() - evalStart) / 1e9);
-            manifest.addEpoch(metrics);
-            manifest.addTraining(images, seconds);
-            LOG.info("member {} epoch {}/{}: loss {}, val loss {}, val acc {}, lr {}, {} img/s", spec.id(), epoch + 1,
-                    t.epochs(), fmt(metrics.trainLoss()), fmt(val.nll()), fmt(val.accuracy()), fmt(lr),
-                    Math.round(metrics.imagesPerSecond()));
-
-            List<SnapshotKind> kinds = snapshotKinds(t, epoch, cycleEndSnapshotted);
-            if (epoch == t.epochs() - 1) {
-                manifest.finish(MemberStatus.FINISHED, null);
-            }
-            if (kinds.isEmpty()) {
-                store.writeManifest(manifest);
-            } else {
-                store.commit(net, normalizer, manifest, epoch + 1, net.getIterationCount(), lr, kinds,
-                        finiteOrNull(val.accuracy()), finiteOrNull(val.nll()));
-            }
+            endEpoch(spec, data, net, normalizer, manifest, store, epoch, lossSum / Math.max(1, images), images, seconds,
+                    lr, cycleEndSnapshotted);
         }
         return manifest;
+    }
+
+    /**
+     * Ends the member as diverged at {@code where} (its training loss {@code loss}, or its parameters, not
+     * finite), counting the epoch's {@code images} and {@code seconds} so far; the snapshots it committed stay.
+     */
+    public static MemberManifest diverged(MemberManifest manifest, SnapshotStore store, double loss, long images,
+                                          double seconds, String where) throws IOException {
+        manifest.addTraining(images, seconds);
+        manifest.finish(MemberStatus.DIVERGED, (Double.isFinite(loss) ? "non-finite parameters"
+                : "non-finite training loss " + loss) + " at " + where);
+        store.writeManifest(manifest);
+        LOG.warn("member {} diverged: {}", manifest.getMember(), manifest.getReason());
+        return manifest;
+    }
+
+    /**
+     * Ends 0-based {@code epoch} of a member: its validation scores and metrics go into the manifest, and the
+     * snapshot due there (epoch, cycle end, SWA point, final) is committed, or else the manifest is written.
+     * After the last epoch the member is finished.
+     *
+     * @param trainLoss the mean minibatch loss of the epoch
+     * @param cycleEnd  whether a cyclic schedule's cycle ended with the epoch's last update
+     */
+    public static void endEpoch(MemberSpec spec, PreparedData data, ComputationGraph net, NormalizerStandardize normalizer,
+                                MemberManifest manifest, SnapshotStore store, int epoch, double trainLoss, long images,
+                                double seconds, double lr, boolean cycleEnd) throws IOException {
+        TrainSpec t = spec.train();
+        long evalStart = System.nanoTime();
+        Scores val = Scores.of(net, data.validation(), data.normalization(), EVAL_BATCH);
+        EpochMetrics metrics = new EpochMetrics(epoch + 1, trainLoss, val.nll(), val.accuracy(), lr, images / seconds,
+                seconds, (System.nanoTime() - evalStart) / 1e9);
+        manifest.addEpoch(metrics);
+        manifest.addTraining(images, seconds);
+        LOG.info("member {} epoch {}/{}: loss {}, val loss {}, val acc {}, lr {}, {} img/s", spec.id(), epoch + 1,
+                t.epochs(), fmt(metrics.trainLoss()), fmt(val.nll()), fmt(val.accuracy()), fmt(lr),
+                Math.round(metrics.imagesPerSecond()));
+
+        List<SnapshotKind> kinds = snapshotKinds(t, epoch, cycleEnd);
+        if (epoch == t.epochs() - 1) {
+            manifest.finish(MemberStatus.FINISHED, null);
+        }
+        if (kinds.isEmpty()) {
+            store.writeManifest(manifest);
+        } else {
+            store.commit(net, normalizer, manifest, epoch + 1, net.getIterationCount(), lr, kinds,
+                    finiteOrNull(val.accuracy()), finiteOrNull(val.nll()));
+        }
     }
 
     /**
@@ -364,7 +415,7 @@ public final class MemberTrainer {
     }
 
     /** Why the snapshot at the end of 0-based {@code epoch} is taken; empty if none is due. */
-    static List<SnapshotKind> snapshotKinds(TrainSpec t, int epoch, boolean cycleEnd) {
+    public static List<SnapshotKind> snapshotKinds(TrainSpec t, int epoch, boolean cycleEnd) {
         List<SnapshotKind> kinds = new ArrayList<>();
         int done = epoch + 1;
         if (t.snapshotEvery() > 0 && done % t.snapshotEvery() == 0) {
@@ -389,7 +440,7 @@ public final class MemberTrainer {
      * The member's normalization expressed on raw pixel values (0..255), per channel, so that a DL4J user
      * who restores the normalizer from a snapshot zip applies it to raw images directly.
      */
-    static NormalizerStandardize pixelNormalizer(Normalization n) {
+    public static NormalizerStandardize pixelNormalizer(Normalization n) {
         float[] mean = new float[n.mean().length];
         float[] std = new float[n.std().length];
         for (int c = 0; c < mean.length; c++) {
