@@ -354,6 +354,12 @@ public final class JobConfig {
             problems.add(at + Keys.TRAIN_CYCLES.name() + ": " + cycles + " cycles need train.schedule = cyclic, got "
                     + schedule.configName());
         }
+        int replicas = (Integer) v.get(Keys.TRAIN_REPLICAS);
+        if (replicas > 1 && v.get(Keys.TRAIN_ENGINE) == EngineChoice.ONEDNN) {
+            problems.add(at + Keys.TRAIN_REPLICAS.name() + ": " + replicas + " replicas train on DL4J's path (dl4j-spark's "
+                    + "workers fit DL4J networks), but train.engine is onednn; set train.engine to auto or dl4j, or "
+                    + "train.replicas to 1");
+        }
         if (schedule == ScheduleKind.SWA && (Integer) v.get(Keys.SWA_EVERY) == 0) {
             problems.add(at + Keys.TRAIN_SCHEDULE.name() + ": swa holds the rate for the SWA points, but swa.every is 0 "
                     + "(no points); set swa.every to at least 1");
@@ -443,7 +449,8 @@ public final class JobConfig {
                 (Double) v.get(Keys.TRAIN_WEIGHT_DECAY), (ScheduleKind) v.get(Keys.TRAIN_SCHEDULE),
                 (Integer) v.get(Keys.TRAIN_CYCLES), (Integer) v.get(Keys.TRAIN_STEP_EPOCHS), (Double) v.get(Keys.TRAIN_STEP_GAMMA),
                 (Integer) v.get(Keys.SNAPSHOTS_EVERY), (Double) v.get(Keys.SWA_START), (Integer) v.get(Keys.SWA_EVERY),
-                (Integer) v.get(Keys.TRAIN_THREADS), (EngineChoice) v.get(Keys.TRAIN_ENGINE));
+                (Integer) v.get(Keys.TRAIN_THREADS), (EngineChoice) v.get(Keys.TRAIN_ENGINE),
+                (Integer) v.get(Keys.TRAIN_REPLICAS), (Integer) v.get(Keys.TRAIN_AVERAGING_EVERY));
     }
 
     /**

@@ -72,6 +72,8 @@ public final class Keys {
     public static final ConfigKey<Double> TRAIN_STEP_GAMMA = key("train.step_gamma", "decay factor of the step schedule", 0.1, doubleIn(0, true, 1, false));
     public static final ConfigKey<Integer> TRAIN_THREADS = key("train.threads", "ND4J threads per member", 1, intIn(1, 1024));
     public static final ConfigKey<EngineChoice> TRAIN_ENGINE = key("train.engine", "what runs the training updates: onednn (Chorus's oneDNN engine, CPU), dl4j (DL4J's own path), auto (onednn on the CPU, dl4j on a GPU); a network onednn cannot compile trains on dl4j", EngineChoice.AUTO, oneOf(EngineChoice.class));
+    public static final ConfigKey<Integer> TRAIN_REPLICAS = key("train.replicas", "data-parallel replicas of each member: 1 trains a member in one task; K > 1 trains it over K Spark tasks at once with dl4j-spark's parameter averaging (DL4J's path), its snapshots as one trajectory", 1, intIn(1, 1024));
+    public static final ConfigKey<Integer> TRAIN_AVERAGING_EVERY = key("train.averaging_every", "with train.replicas > 1: minibatches each replica trains between two parameter (and optimizer-state) averagings", 5, intIn(1, 100000));
     public static final ConfigKey<Integer> TRAIN_GPUS = key("train.gpus_per_member", "GPUs each member's task asks Spark for (spark.task.resource.gpu.amount; needs a cluster master and the CUDA build, -Pcuda)", 0, intIn(0, 64));
 
     public static final ConfigKey<Integer> SNAPSHOTS_EVERY = key("snapshots.every", "a snapshot every N epochs (0 = only cycle ends, SWA points and the final one)", 1, intIn(0, 100000));

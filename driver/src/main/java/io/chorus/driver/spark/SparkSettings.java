@@ -9,7 +9,8 @@ import io.chorus.driver.BadInputException;
 /**
  * Spark settings that cannot work, refused as bad input before anything is written: a master URL Spark does
  * not know, and members asking for more cores ({@code train.threads}, which becomes spark.task.cpus) than a
- * task can get.
+ * task can get, or data-parallel members ({@code train.replicas}) asking for more tasks at once than the
+ * master can run.
  */
 public final class SparkSettings {
     private static final Pattern LOCAL = Pattern.compile("local(?:\\[(\\*|\\d+)(?:,(\\d+))?])?");
@@ -65,6 +66,71 @@ public final class SparkSettings {
                 throw new BadInputException("spark.executor.cores " + executorCores + ": expected a whole number");
             }
             fits(threads, n, "spark.executor.cores is " + n);
+        }
+    }
+
+    /**
+     * Checks that a member of {@code replicas} replicas of {@code threads} threads each can have all its replicas
+     * running at once where the master says how many task slots there are: local mode (its cores), local-cluster
+     * (workers x cores), or a cluster with spark.cores.max or spark.executor.instances x spark.executor.cores
+     * set (spark.dynamicAllocation.maxExecutors in place of the instances when dynamic allocation is on). On a
+     * cluster that says nothing, the running application is checked once its executors register
+     * ({@link SparkRunner#checkReplicas}).
+     */
+    public static void checkReplicas(String master, Map<String, String> conf, int threads, int replicas)
+            throws BadInputException {
+        if (replicas <= 1) {
+            return;
+        }
+        String m = effectiveMaster(master).trim();
+        if (m.equals(IN_PROCESS)) {
+            throw new BadInputException("train.replicas: " + replicas + " replicas need Spark tasks; --master "
+                    + IN_PROCESS + " trains members one after another in this JVM; use local[N] or a cluster master");
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        Matcher local = LOCAL.matcher(m);
+        Integer slots = null;
+        String where = null;
+        if (local.matches()) {
+            int c = local.group(1) == null ? 1 : local.group(1).equals("*") ? cores : Integer.parseInt(local.group(1));
+            slots = c / threads;
+            where = m + " runs " + slots + " task(s) of " + threads + " thread(s) at once";
+        }
+        Matcher cluster = LOCAL_CLUSTER.matcher(m);
+        if (cluster.matches()) {
+            slots = Integer.parseInt(cluster.group(1)) * (Integer.parseInt(cluster.group(2)) / threads);
+            where = m + " runs " + slots + " task(s) of " + threads + " thread(s) at once";
+        }
+        if (slots == null) {
+            String max = setting(conf, "spark.cores.max");
+            String executorCores = setting(conf, "spark.executor.cores");
+            boolean dynamic = Boolean.parseBoolean(setting(conf, "spark.dynamicAllocation.enabled"));
+            String instances = setting(conf, dynamic ? "spark.dynamicAllocation.maxExecutors" : "spark.executor.instances");
+            if (max != null) {
+                slots = wholeNumber("spark.cores.max", max) / threads;
+                where = "spark.cores.max " + max.trim() + " gives " + slots + " task(s) of " + threads + " thread(s)";
+            } else if (instances != null && executorCores != null) {
+                int n = wholeNumber(dynamic ? "spark.dynamicAllocation.maxExecutors" : "spark.executor.instances", instances);
+                int c = wholeNumber("spark.executor.cores", executorCores);
+                slots = n * (c / threads);
+                where = n + " executor(s) of " + c + " core(s) give " + slots + " task(s) of " + threads + " thread(s)";
+            }
+        }
+        if (slots != null && slots < replicas) {
+            throw new BadInputException("train.replicas: " + replicas + " replicas of a member train at once, but " + where
+                    + "; lower train.replicas to at most " + Math.max(1, slots) + " or give the application more cores");
+        }
+    }
+
+    private static String setting(Map<String, String> conf, String key) {
+        return conf.getOrDefault(key, System.getProperty(key));
+    }
+
+    private static int wholeNumber(String key, String value) throws BadInputException {
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new BadInputException(key + " " + value + ": expected a whole number");
         }
     }
 

@@ -103,6 +103,8 @@ class JobConfigTest {
                 Arguments.of("train:\n  threads: 0\n", "train.threads", "0"),
                 Arguments.of("train:\n  engine: mkl\n", "train.engine", "mkl"),
                 Arguments.of("train:\n  gpus_per_member: -1\n", "train.gpus_per_member", "-1"),
+                Arguments.of("train:\n  replicas: 0\n", "train.replicas", "0"),
+                Arguments.of("train:\n  averaging_every: 0\n", "train.averaging_every", "0"),
                 Arguments.of("min_members: 0\n", "min_members", "0"),
                 Arguments.of("snapshots:\n  every: -1\n", "snapshots.every", "-1"),
                 Arguments.of("swa:\n  start: 1.5\n", "swa.start", "1.5"),
@@ -140,6 +142,19 @@ class JobConfigTest {
         String problem = e.problems().get(0);
         assertTrue(problem.startsWith(key + ": "), problem);
         assertTrue(problem.contains(value), problem);
+    }
+
+    @Test
+    void replicasReachTheTrainSpecAndRefuseTheOneDnnEngine() throws ConfigException {
+        var t = parse(MINIMAL, "train.replicas=3", "train.averaging_every=7").trainSpec();
+        assertEquals(3, t.replicas());
+        assertEquals(7, t.averagingEvery());
+        assertEquals(1, parse(MINIMAL).trainSpec().replicas(), "one replica by default");
+        ConfigException e = assertThrows(ConfigException.class, () -> parse(MINIMAL, "train.replicas=2", "train.engine=onednn"));
+        assertTrue(e.problems().get(0).startsWith("train.replicas: 2 replicas train on DL4J's path"), e.getMessage());
+        ConfigException own = assertThrows(ConfigException.class, () -> parse(MINIMAL + "train:\n  engine: onednn\n"
+                + "members:\n  - {}\n  - train: {replicas: 2}\n"));
+        assertTrue(own.problems().get(0).startsWith("members[1].train.replicas: 2"), own.getMessage());
     }
 
     @Test
