@@ -55,7 +55,7 @@ import io.chorus.worker.zoo.ModelZoo;
  * {@code chorus train} and the Spark ML fit: everything around the members. In order: check the Spark
  * settings, the run directory against the request's policy (a resume: the run's files readable and its
  * configuration unchanged), the data (bad input stops here, before Spark starts and before anything is
- * written); take the run directory's lock; only then delete the run an overwrite replaces, write
+ * written); start Spark and check that it can run each member's replicas; take the run directory's lock; only then delete the run an overwrite replaces, write
  * {@code job.yaml} and {@code run.json}, train every member not already finished, most expensive first, and
  * keep run.json up to date as each one ends. The exit code and run.json's {@code status} always agree.
  */
@@ -83,8 +83,10 @@ public final class TrainJob {
         Instant started = Instant.now();
         checkGpus(config.get(Keys.TRAIN_GPUS), request.master());
         BackendCheck.require();
+        int replicas = config.memberSpecs().stream().mapToInt(m -> m.train().replicas()).max().orElse(1);
         if (running == null) {
             SparkSettings.check(request.master(), request.sparkConf(), config.trainSpec().threads(), "--master");
+            SparkSettings.checkReplicas(request.master(), request.sparkConf(), config.trainSpec().threads(), replicas);
         }
         RunLayout layout = RunLayout.of(request.runDir(), hadoop, "--run-dir");
         Path runDir = layout.root();
@@ -103,6 +105,20 @@ public final class TrainJob {
         }
         layout.checkNotAnInput(inputs, "--run-dir");
 
+        // Spark starts before the lock and the first write, so that what only the running application can tell
+        // (whether its executors can hold a member's replicas at once) is refused with nothing written.
+        try (MemberRunner runner = runner(config, request, runDir)) {
+            if (runner instanceof SparkRunner spark) {
+                spark.checkReplicas(replicas);
+            }
+            return locked(config, request, layout, state, in, inputs, started, runner);
+        }
+    }
+
+    private ExitCode locked(JobConfig config, TrainRequest request, RunLayout layout, RunLayout.State state, Inputs in,
+                            List<Path> inputs, Instant started, MemberRunner runner) throws BadInputException, IOException {
+        Path runDir = layout.root();
+        FileSystem fs = layout.fs();
         try (RunLock lock = RunLock.acquire(layout, "chorus train " + request.job() + " (" + request.policy().name()
                 .toLowerCase(Locale.ROOT) + ")", out)) {
             // Another command may have written here between the first look and the lock.
@@ -126,7 +142,7 @@ public final class TrainJob {
                     HadoopFiles.writeAtomically(fs, new Path(layout.data(), f.getKey()), f.getValue());
                 }
             }
-            return train(config, request, layout, in, resumed, started);
+            return train(config, request, layout, in, resumed, started, runner);
         }
     }
 
@@ -242,7 +258,7 @@ public final class TrainJob {
     }
 
     private ExitCode train(JobConfig config, TrainRequest request, RunLayout layout, Inputs in, Resumed resumed,
-                           Instant started) throws IOException {
+                           Instant started, MemberRunner runner) throws IOException {
         Path runDir = layout.root();
         FileSystem fs = layout.fs();
         PreparedData prepared = in.prepared();
@@ -283,29 +299,27 @@ public final class TrainJob {
         config.reference().ifPresent(r -> out.printf(Locale.ROOT, "chorus: member %d is the reference model of "
                 + "compare.single_budget: the base configuration for %d epochs, the members' together%n", r,
                 specs.get(r).train().epochs()));
-        try (MemberRunner runner = runner(config, request, runDir)) {
-            run.versions = Versions.of(runner.sparkVersion());
-            run.spark = runner.describe();
-            writeRun(fs, runDir, run);
-            runner.run(toTrain, in.data(), outcome -> {
-                try {
-                    record(fs, runDir, run, outcome);
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
-            run.spark = runner.describe();
-            int finished = (int) run.members.stream().filter(m -> m.status() == MemberStatus.FINISHED).count();
-            run.status = finished == specs.size() ? RunStatus.SUCCEEDED
-                    : finished >= config.get(Keys.MIN_MEMBERS) ? RunStatus.PARTIAL : RunStatus.FAILED;
-            run.wallSeconds = Duration.between(started, Instant.now()).toMillis() / 1000.0;
-            summarize(run);
-            if (run.status != RunStatus.FAILED && config.get(Keys.EVALUATE_ENABLED)) {
-                evaluate(config, runDir, runner, run);
-            } else {
-                run.evaluation = Map.of("status", "skipped", "reason", run.status == RunStatus.FAILED ? "fewer than min_members members finished"
-                        : "evaluate.enabled is false");
+        run.versions = Versions.of(runner.sparkVersion());
+        run.spark = runner.describe();
+        writeRun(fs, runDir, run);
+        runner.run(toTrain, in.data(), outcome -> {
+            try {
+                record(fs, runDir, run, outcome);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
             }
+        });
+        run.spark = runner.describe();
+        int finished = (int) run.members.stream().filter(m -> m.status() == MemberStatus.FINISHED).count();
+        run.status = finished == specs.size() ? RunStatus.SUCCEEDED
+                : finished >= config.get(Keys.MIN_MEMBERS) ? RunStatus.PARTIAL : RunStatus.FAILED;
+        run.wallSeconds = Duration.between(started, Instant.now()).toMillis() / 1000.0;
+        summarize(run);
+        if (run.status != RunStatus.FAILED && config.get(Keys.EVALUATE_ENABLED)) {
+            evaluate(config, runDir, runner, run);
+        } else {
+            run.evaluation = Map.of("status", "skipped", "reason", run.status == RunStatus.FAILED ? "fewer than min_members members finished"
+                    : "evaluate.enabled is false");
         }
         run.ended = Instant.now().toString();
         writeRun(fs, runDir, run);

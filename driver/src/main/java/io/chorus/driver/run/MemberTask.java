@@ -48,6 +48,14 @@ public final class MemberTask implements Serializable {
     }
 
 
+    /**
+     * What a replica of member {@code member} runs before each update in the member's attempt {@code attempt}
+     * (0 first): the member's injected faults.
+     */
+    public MemberTrainer.IterationHook faults(int member, int attempt) {
+        return faults.hook(member, attempt);
+    }
+
     public MemberOutcome train(MemberSpec spec, TrainingData data, Configuration conf, Attempt.Placement where,
                                int attempt, Progress.Listener also) throws IOException {
         io.chorus.worker.engine.Devices.bind(where.gpus());

@@ -19,7 +19,6 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.SparkExecutorInfo;
 import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function;
 import org.apache.spark.broadcast.Broadcast;
@@ -160,11 +159,25 @@ public final class SparkRunner implements MemberRunner {
     public void run(List<MemberSpec> members, TrainingData data, Consumer<MemberOutcome> onDone) throws IOException {
         Broadcast<TrainingData> dataB = jsc.broadcast(data);
         Broadcast<SerializableHadoopConf> confB = jsc.broadcast(new SerializableHadoopConf(hadoop));
-        TrainFunction fn = new TrainFunction(new MemberTask(runDir, jobSeed, jsc.getConf().get(MemberTask.FAULTS, "")),
-                dataB, confB);
+        MemberTask task = new MemberTask(runDir, jobSeed, jsc.getConf().get(MemberTask.FAULTS, ""));
+        TrainFunction fn = new TrainFunction(task, dataB, confB);
 
-        Map<Integer, JavaFutureAction<List<MemberOutcome>>> jobs = new LinkedHashMap<>();
+        Map<Integer, java.util.concurrent.Future<List<MemberOutcome>>> jobs = new LinkedHashMap<>();
+        ReplicaTrainer replicas = new ReplicaTrainer(jsc, dataB, task, runDir, jobSeed, hadoop);
+        java.util.concurrent.ExecutorService coordinators = null;
         for (MemberSpec spec : members) {
+            if (spec.train().replicas() > 1) {
+                // A data-parallel member is coordinated from the driver: its rounds are Spark jobs of its own.
+                if (coordinators == null) {
+                    coordinators = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+                        Thread th = new Thread(r, "chorus-replicas");
+                        th.setDaemon(true);
+                        return th;
+                    });
+                }
+                jobs.put(spec.id(), coordinators.submit(() -> List.of(replicas.train(spec, data))));
+                continue;
+            }
             jsc.setJobGroup("chorus-member-" + spec.id(), String.format(Locale.ROOT, "Chorus member %d: %s, seed %d",
                     spec.id(), spec.model().arch().configName(), spec.seed()), false);
             jobs.put(spec.id(), jsc.parallelize(List.of(spec), 1).map(fn).collectAsync());
@@ -176,34 +189,72 @@ public final class SparkRunner implements MemberRunner {
         ProgressBoard board = new ProgressBoard(fs, root, out);
         Set<Integer> done = new HashSet<>();
         long lastBoard = System.currentTimeMillis();
-        while (done.size() < jobs.size()) {
-            for (Map.Entry<Integer, JavaFutureAction<List<MemberOutcome>>> e : jobs.entrySet()) {
-                if (done.contains(e.getKey()) || !e.getValue().isDone()) {
-                    continue;
-                }
-                done.add(e.getKey());
-                MemberOutcome outcome;
-                try {
-                    outcome = e.getValue().get().get(0);
-                    if (outcome.executor() != null) {
-                        synchronized (executorIds) {
-                            executorIds.add(outcome.executor() + "@" + outcome.host());
-                        }
+        try {
+            while (done.size() < jobs.size()) {
+                for (Map.Entry<Integer, java.util.concurrent.Future<List<MemberOutcome>>> e : jobs.entrySet()) {
+                    if (done.contains(e.getKey()) || !e.getValue().isDone()) {
+                        continue;
                     }
-                } catch (ExecutionException | InterruptedException ex) {
-                    LOG.error("member {} failed on Spark", e.getKey(), ex);
-                    outcome = MemberOutcome.failed(e.getKey(), ex);
+                    done.add(e.getKey());
+                    MemberOutcome outcome;
+                    try {
+                        outcome = e.getValue().get().get(0);
+                        if (outcome.executor() != null) {
+                            synchronized (executorIds) {
+                                executorIds.add(outcome.executor() + "@" + outcome.host());
+                            }
+                        }
+                    } catch (ExecutionException | InterruptedException ex) {
+                        LOG.error("member {} failed on Spark", e.getKey(), ex);
+                        outcome = MemberOutcome.failed(e.getKey(), ex);
+                    }
+                    onDone.accept(outcome);
                 }
-                onDone.accept(outcome);
+                if (System.currentTimeMillis() - lastBoard > BOARD_EVERY_MILLIS) {
+                    lastBoard = System.currentTimeMillis();
+                    Set<Integer> running = new HashSet<>(jobs.keySet());
+                    running.removeAll(done);
+                    int active = Math.min(running.size(), slots);
+                    board.print(running, running.size() - active, slots);
+                }
+                sleep(200);
             }
-            if (System.currentTimeMillis() - lastBoard > BOARD_EVERY_MILLIS) {
-                lastBoard = System.currentTimeMillis();
-                Set<Integer> running = new HashSet<>(jobs.keySet());
-                running.removeAll(done);
-                int active = Math.min(running.size(), slots);
-                board.print(running, running.size() - active, slots);
+        } finally {
+            if (coordinators != null) {
+                coordinators.shutdownNow();
             }
-            sleep(200);
+        }
+    }
+
+    /** How long {@link #checkReplicas} waits for a cluster's executors to register. */
+    static final long REPLICA_WAIT_MILLIS = 60_000;
+
+    /**
+     * Checks that the application can run {@code replicas} tasks of a member at once (all replicas of a round
+     * train side by side): at once in local mode, on a cluster once enough executors have registered, waiting
+     * up to a minute for them. The count is Spark's own (the task slots of the registered executors for this
+     * application's spark.task.cpus).
+     *
+     * @throws io.chorus.driver.BadInputException naming train.replicas if the slots stay fewer
+     */
+    public void checkReplicas(int replicas) throws io.chorus.driver.BadInputException {
+        if (replicas <= 1) {
+            return;
+        }
+        long deadline = System.currentTimeMillis() + (jsc.master().startsWith("local") ? 0 : REPLICA_WAIT_MILLIS);
+        int have;
+        while (true) {
+            have = jsc.sc().maxNumConcurrentTasks(jsc.sc().resourceProfileManager().defaultResourceProfile());
+            if (have >= replicas || System.currentTimeMillis() >= deadline) {
+                break;
+            }
+            sleep(500);
+        }
+        if (have < replicas) {
+            throw new io.chorus.driver.BadInputException("train.replicas: " + replicas + " replicas of a member train at "
+                    + "once, but the Spark application (" + jsc.master() + ") has " + have + " task slot(s) of "
+                    + jsc.getConf().get("spark.task.cpus", "1") + " core(s)" + (jsc.master().startsWith("local") ? ""
+                    : " after " + REPLICA_WAIT_MILLIS / 1000 + " s") + "; lower train.replicas or give it more executors");
         }
     }
 
