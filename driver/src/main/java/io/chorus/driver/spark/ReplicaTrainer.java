@@ -270,6 +270,9 @@ final class ReplicaTrainer {
 
         @Override
         public Iterator<DataSet> call(ReplicaPlan.Slice s) throws IOException {
+            // dl4j-spark's worker builds the replica's network right after it has read its first batch, here: the
+            // oneDNN helpers must be on by then, or the executor trains on DL4J's reference Java path.
+            Engine.ensureHelpers();
             List<Object> key = List.of(spec, jobSeed);
             BatchSource source = SOURCES.get(key);
             if (source == null) {
