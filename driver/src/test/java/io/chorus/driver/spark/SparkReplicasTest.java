@@ -115,6 +115,18 @@ class SparkReplicasTest {
     }
 
     @Test
+    void theRunningApplicationIsAskedForItsTaskSlots() throws Exception {
+        try (SparkRunner runner = new SparkRunner("slots", "local[2]", java.util.Map.of("spark.ui.enabled", "false"), 1,
+                tmp.getAbsolutePath(), 1, new Configuration(), new java.io.PrintStream(new java.io.ByteArrayOutputStream()))) {
+            runner.checkReplicas(2);
+            String m = org.junit.jupiter.api.Assertions.assertThrows(io.chorus.driver.BadInputException.class,
+                    () -> runner.checkReplicas(3)).getMessage();
+            assertTrue(m.startsWith("train.replicas: 3 replicas of a member train at once, but the Spark application "
+                    + "(local[2]) has 2 task slot(s) of 1 core(s)"), m);
+        }
+    }
+
+    @Test
     void replicasTheMasterCannotRunAtOnceAreRefusedBeforeAnythingIsWritten() throws Exception {
         File run = new File(tmp, "refused");
         CliRun r = CliRun.of("train", job(), "--run-dir", run.getAbsolutePath(), "--master", "local[1]");
