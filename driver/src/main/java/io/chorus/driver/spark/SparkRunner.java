@@ -37,11 +37,14 @@ import io.chorus.worker.train.Progress;
 /**
  * Trains each member as one Spark task, in its own Spark job so the UI shows it under a named job group
  * ({@code chorus-member-N}). Jobs are submitted most expensive first; with the FIFO scheduler that is the
- * order their tasks start, so a mixed ensemble finishes as early as it can.
+ * order their tasks start, so a mixed ensemble finishes as early as it can. A member of more than one replica
+ * ({@code train.replicas}) is coordinated from a driver thread instead, as a series of Spark jobs of its
+ * own under the same job group ({@link ReplicaTrainer}).
  *
  * <p>The training data travels once per executor JVM as a broadcast of the raw IDX bytes; the task
- * closure holds only the run directory, the job seed and broadcast handles. Tasks exchange nothing but
- * serializable specs and outcomes, so Spark's Java serializer suffices (no INDArray crosses the wire).
+ * closure holds only the run directory, the job seed and broadcast handles. One-task members exchange
+ * nothing but serializable specs and outcomes; replicas exchange parameters and optimizer state as
+ * dl4j-spark does (Java-serialized INDArrays). Spark's Java serializer suffices for both.
  */
 public final class SparkRunner implements MemberRunner {
     private static final Logger LOG = LoggerFactory.getLogger(SparkRunner.class);
