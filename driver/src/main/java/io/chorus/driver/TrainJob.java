@@ -55,8 +55,9 @@ import io.chorus.worker.zoo.ModelZoo;
  * {@code chorus train} and the Spark ML fit: everything around the members. In order: check the Spark
  * settings, the run directory against the request's policy (a resume: the run's files readable and its
  * configuration unchanged), the data (bad input stops here, before Spark starts and before anything is
- * written); start Spark and check that it can run each member's replicas; take the run directory's lock; only then delete the run an overwrite replaces, write
- * {@code job.yaml} and {@code run.json}, train every member not already finished, most expensive first, and
+ * written); start Spark and check that it can run each member's replicas at once; take the run directory's
+ * lock; only then delete the run an overwrite replaces, write {@code job.yaml} and {@code run.json}, train
+ * every member not already finished, most expensive first, and
  * keep run.json up to date as each one ends. The exit code and run.json's {@code status} always agree.
  */
 public final class TrainJob {

@@ -23,13 +23,9 @@ import io.chorus.worker.fs.Json;
  * replica (on the engine, and on DL4J's path, which the replicas use) and with two replicas at averaging
  * frequencies 1, 5 and 20, each a separate application submitted in turn; prints one line per setting: the
  * job's wall time (application start to end), the member's training time and images per second, and its
- * final validation accuracy and loss. The job: {@code chorus.bench.job} (a file), or the default below.
+ * final validation accuracy and loss. The job: {@code chorus.bench.job} (a file), else bench/replicas.yaml.
  */
 class ReplicasBenchmark {
-    static final String JOB = "members: 1\nseed: 11\ndata:\n  dir: /usr/share/datasets/fashion-mnist\n  limit: 20000\n"
-            + "  validation: 2000\nmodel:\n  batchnorm: true\ntrain:\n  epochs: 2\n  batch: 64\n  lr: 0.02\n"
-            + "evaluate:\n  enabled: false\nreport:\n  enabled: false\n";
-
     @Test
     void oneMemberWithOneAndTwoReplicas() throws Exception {
         Path root = Path.of(System.getProperty("chorus.root", "..")).toAbsolutePath().normalize();
@@ -38,7 +34,7 @@ class ReplicasBenchmark {
         Path home = SparkDistribution.create(root, Path.of("target", "spark-home").toAbsolutePath());
         String given = System.getProperty("chorus.bench.job", "");
         Path job = work.resolve("job.yaml");
-        Files.writeString(job, given.isEmpty() ? JOB : Files.readString(Path.of(given)));
+        Files.writeString(job, Files.readString(given.isEmpty() ? root.resolve("bench/replicas.yaml") : Path.of(given)));
         String[][] settings = {
                 {"1 replica, engine", "train.replicas=1"},
                 {"1 replica, dl4j path", "train.replicas=1", "train.engine=dl4j"},
