@@ -71,7 +71,8 @@ import io.chorus.worker.train.schedule.LearningRateSchedules;
  * come from (member seed, iteration, replica).
  *
  * <p>Failures: a replica's task that fails is retried by Spark within its round (up to
- * spark.task.maxFailures, from the broadcast state, so the round's result is as valid as the first try's).
+ * spark.task.maxFailures, from the broadcast state, so the round's result is the first try's; a task lost
+ * with its executor is often not counted at all, when the driver hears of the disconnect first).
  * A round that fails anyway resumes the member from its last committed snapshot, as a new attempt in its
  * manifest, up to {@value #MAX_ATTEMPTS} attempts in all.
  */
